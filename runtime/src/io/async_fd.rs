@@ -1,0 +1,223 @@
+//! `AsyncFd`: a non-blocking file descriptor registered with the runtime's reactor, and the
+//! guard that says it is ready.
+
+use crate::context;
+use crate::reactor::{Direction, Ready, ReadyEvent, Registration};
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{ready, Context, Poll};
+
+/// A file descriptor registered with the current runtime's reactor, so that tasks can wait until
+/// it is readable or writable.
+///
+/// The fd must be in non-blocking mode (`O_NONBLOCK`); an operation that would block must return
+/// [`io::ErrorKind::WouldBlock`], which is how `AsyncFd` knows to wait for the next edge.
+/// Registration is edge-triggered and happens once: waiting costs no syscall.
+///
+/// The pattern is: wait for readiness, try the operation, and on `WouldBlock` clear the
+/// readiness and wait again. [`read_with`](AsyncFd::read_with) and
+/// [`write_with`](AsyncFd::write_with) do exactly that:
+///
+/// ```
+/// use mini_runtime::io::AsyncFd;
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+///
+/// mini_runtime::Runtime::new().unwrap().block_on(async {
+///     let (a, mut b) = UnixStream::pair().unwrap();
+///     a.set_nonblocking(true).unwrap();
+///     let a = AsyncFd::new(a).unwrap();
+///     b.write_all(b"ping").unwrap();
+///     let mut buf = [0; 4];
+///     let n = a.read_with(|mut sock| sock.read(&mut buf)).await.unwrap();
+///     assert_eq!(&buf[..n], b"ping");
+/// });
+/// ```
+///
+/// Each direction keeps one waiting task: if two tasks wait to read at once, the later one
+/// displaces the earlier, which is woken to poll again (so nobody waits forever, but they take
+/// turns). Give each direction one task, as with `TcpStream::into_split`.
+///
+/// Dropping the `AsyncFd` removes the fd from the reactor and then closes it (by dropping `T`).
+/// If the runtime shuts down first, waiting for readiness returns an error.
+pub struct AsyncFd<T: AsFd> {
+    registration: Registration,
+    /// `None` only after `into_inner` took it.
+    inner: Option<T>,
+}
+
+impl<T: AsFd> AsyncFd<T> {
+    /// Registers `inner`'s fd with the current runtime's reactor.
+    ///
+    /// # Errors
+    /// Whatever `epoll_ctl` says: for example a regular file, which epoll does not support
+    /// (`EPERM`), or an fd registered twice (`EEXIST`).
+    ///
+    /// # Panics
+    /// If called outside a mini runtime.
+    pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
+        let reactor = context::with_current(|handle| handle.reactor().clone()).unwrap_or_else(|error| {
+            panic!("`AsyncFd::new` must be called from within a mini runtime (inside `block_on` or a task): {error}")
+        });
+        let registration = reactor.register(inner.as_fd().as_raw_fd())?;
+        Ok(AsyncFd { registration, inner: Some(inner) })
+    }
+
+    /// The wrapped value.
+    pub fn get_ref(&self) -> &T {
+        self.inner.as_ref().expect("present until into_inner")
+    }
+
+    /// The wrapped value, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.as_mut().expect("present until into_inner")
+    }
+
+    /// Removes the fd from the reactor and returns the value, still open.
+    pub fn into_inner(mut self) -> T {
+        self.deregister();
+        self.inner.take().expect("present until into_inner")
+    }
+
+    fn deregister(&self) {
+        if let Some(inner) = &self.inner {
+            // Fails only if the fd is no longer in the epoll set, which nothing here can cause.
+            let _ = self.registration.deregister(inner.as_fd().as_raw_fd());
+        }
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyGuard<'_, T>>> {
+        let event = ready!(self.registration.poll_ready(cx, direction))?;
+        Poll::Ready(Ok(ReadyGuard { fd: self, event, direction }))
+    }
+
+    /// Ready when the fd is readable (or the peer closed, or an error is pending); otherwise the
+    /// task is woken when it becomes so.
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyGuard<'_, T>>> {
+        self.poll_ready(cx, Direction::Read)
+    }
+
+    /// Ready when the fd is writable (or closed, or an error is pending); otherwise the task is
+    /// woken when it becomes so.
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyGuard<'_, T>>> {
+        self.poll_ready(cx, Direction::Write)
+    }
+
+    /// Waits until the fd is readable.
+    pub async fn readable(&self) -> io::Result<ReadyGuard<'_, T>> {
+        poll_fn(|cx| self.poll_read_ready(cx)).await
+    }
+
+    /// Waits until the fd is writable.
+    pub async fn writable(&self) -> io::Result<ReadyGuard<'_, T>> {
+        poll_fn(|cx| self.poll_write_ready(cx)).await
+    }
+
+    fn poll_io<R>(&self, cx: &mut Context<'_>, direction: Direction, mut op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+        loop {
+            let mut guard = ready!(self.poll_ready(cx, direction))?;
+            if let Ok(result) = guard.try_io(|inner| op(inner)) {
+                return Poll::Ready(result);
+            }
+        }
+    }
+
+    /// Runs `op` when the fd is readable, waiting again each time it returns `WouldBlock`.
+    pub fn poll_read_with<R>(&self, cx: &mut Context<'_>, op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+        self.poll_io(cx, Direction::Read, op)
+    }
+
+    /// Runs `op` when the fd is writable, waiting again each time it returns `WouldBlock`.
+    pub fn poll_write_with<R>(&self, cx: &mut Context<'_>, op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+        self.poll_io(cx, Direction::Write, op)
+    }
+
+    /// Runs `op` when the fd is readable, waiting again each time it returns `WouldBlock`.
+    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+    }
+
+    /// Runs `op` when the fd is writable, waiting again each time it returns `WouldBlock`.
+    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+    }
+}
+
+impl<T: AsFd> Drop for AsyncFd<T> {
+    fn drop(&mut self) {
+        // Deregister before `inner` (dropped after this) closes the fd.
+        self.deregister();
+    }
+}
+
+impl<T: AsFd> AsFd for AsyncFd<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd> AsRawFd for AsyncFd<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.as_fd().as_raw_fd()
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFd").field("inner", self.get_ref()).finish()
+    }
+}
+
+/// Proof that an [`AsyncFd`] was ready in one direction, as of the reactor's last event.
+///
+/// Readiness is cached: it stays set until an operation says `WouldBlock` and the guard clears
+/// it ([`try_io`](ReadyGuard::try_io) does that for you). Clearing is skipped if an event arrived
+/// since the guard was made, so no edge is ever lost.
+pub struct ReadyGuard<'a, T: AsFd> {
+    fd: &'a AsyncFd<T>,
+    event: ReadyEvent,
+    direction: Direction,
+}
+
+impl<'a, T: AsFd> ReadyGuard<'a, T> {
+    /// What the fd was ready for.
+    pub fn ready(&self) -> Ready {
+        self.event.ready
+    }
+
+    /// Forgets this direction's readiness, so that the next wait blocks until a new event. Call it
+    /// when an operation returned `WouldBlock`, or when you know the fd is drained (a stream read
+    /// that returned fewer bytes than asked). Closed and error flags are never cleared.
+    pub fn clear_ready(&mut self) {
+        self.fd.registration.clear_readiness(self.event, self.direction);
+    }
+
+    /// Runs `op`; if it returns `WouldBlock`, clears the readiness and returns `Err(TryIoError)`
+    /// so that the caller waits again.
+    pub fn try_io<R>(&mut self, op: impl FnOnce(&'a T) -> io::Result<R>) -> Result<io::Result<R>, TryIoError> {
+        match op(self.fd.get_ref()) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_ready();
+                Err(TryIoError(()))
+            }
+            result => Ok(result),
+        }
+    }
+
+    /// The wrapped value.
+    pub fn get_ref(&self) -> &'a T {
+        self.fd.get_ref()
+    }
+}
+
+impl<T: AsFd> fmt::Debug for ReadyGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadyGuard").field("ready", &self.event.ready).finish()
+    }
+}
+
+/// The operation given to [`ReadyGuard::try_io`] would have blocked; the readiness is cleared.
+#[derive(Debug)]
+pub struct TryIoError(());

@@ -1,0 +1,31 @@
+//! mini's runtime: tasks, the current-thread scheduler and the epoll reactor.
+//!
+//! Most users depend on the `mini` facade crate instead, which re-exports this one. Reading
+//! order for newcomers: `task/` (what a task is), `scheduler/current_thread.rs` (who runs it),
+//! `reactor/` (who wakes it), `io/async_fd.rs` (how sockets plug in). ARCHITECTURE.md at the
+//! repository root is the map.
+//!
+//! ```
+//! let rt = mini_runtime::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let task = mini_runtime::spawn(async { 1 + 1 });
+//!     assert_eq!(task.await.unwrap(), 2);
+//! });
+//! ```
+
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod context;
+mod loom;
+mod reactor;
+mod scheduler;
+mod util;
+
+pub mod io;
+pub mod runtime;
+pub mod task;
+
+pub use runtime::Runtime;
+pub use task::spawn;

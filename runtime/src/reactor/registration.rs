@@ -1,0 +1,35 @@
+//! A registered fd's handle on the reactor: what `AsyncFd` uses to wait for readiness and to
+//! leave the epoll set.
+
+use super::scheduled_io::{ReadyEvent, ScheduledIo};
+use super::{shutdown_error, Direction, Reactor};
+use crate::util::slab::Key;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub(crate) struct Registration {
+    reactor: Arc<Reactor>,
+    io: Arc<ScheduledIo>,
+    key: Key,
+}
+
+impl Registration {
+    pub(super) fn new(reactor: Arc<Reactor>, io: Arc<ScheduledIo>, key: Key) -> Registration {
+        Registration { reactor, io, key }
+    }
+
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
+        self.io.poll_ready(cx, direction).map(|ready| ready.map_err(|_| shutdown_error()))
+    }
+
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent, direction: Direction) {
+        self.io.clear_readiness(event, direction);
+    }
+
+    /// Removes `fd` from the epoll set; call it before closing `fd`.
+    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        self.reactor.deregister(fd, self.key)
+    }
+}

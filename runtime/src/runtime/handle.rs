@@ -1,0 +1,107 @@
+//! `Handle`: a cloneable reference to a runtime, usable from any thread.
+
+use crate::context;
+use crate::scheduler;
+use crate::task::JoinHandle;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+/// A reference to a runtime, to spawn tasks on it from anywhere (other threads included).
+///
+/// ```
+/// let rt = mini_runtime::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let task = std::thread::spawn(move || handle.spawn(async { "from a thread" })).join().unwrap();
+/// assert_eq!(rt.block_on(task).unwrap(), "from a thread");
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+impl Handle {
+    /// The runtime this code runs on.
+    ///
+    /// # Panics
+    /// Outside a runtime (not inside `block_on`, a task, or `Runtime::enter`); see
+    /// [`try_current`](Handle::try_current).
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// The runtime this code runs on, or why there is none.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|inner| Handle { inner: inner.clone() })
+    }
+
+    /// Spawns a task on this runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Makes this runtime the current one on this thread until the guard is dropped.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard { _current: context::enter(self.inner.clone()), _handle: PhantomData }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// Returned by [`Handle::enter`] and [`Runtime::enter`](super::Runtime::enter); the previous
+/// runtime (or none) is current again when it is dropped.
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _current: context::SetCurrentGuard,
+    _handle: PhantomData<&'a Handle>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// Why [`Handle::try_current`] found no runtime.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    thread_local_destroyed: bool,
+}
+
+impl TryCurrentError {
+    pub(crate) fn no_context() -> Self {
+        TryCurrentError { thread_local_destroyed: false }
+    }
+
+    pub(crate) fn thread_local_destroyed() -> Self {
+        TryCurrentError { thread_local_destroyed: true }
+    }
+
+    /// Whether this thread is exiting and its thread-locals are gone.
+    pub fn is_thread_local_destroyed(&self) -> bool {
+        self.thread_local_destroyed
+    }
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.thread_local_destroyed {
+            f.write_str("no mini runtime: this thread is exiting and its thread-local context is gone")
+        } else {
+            f.write_str(
+                "this must be called from within a mini runtime: inside `Runtime::block_on` or a task \
+                 (`#[mini::main]` sets one up), or after `Runtime::enter`",
+            )
+        }
+    }
+}
+
+impl std::error::Error for TryCurrentError {}

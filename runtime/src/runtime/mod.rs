@@ -1,0 +1,92 @@
+//! The runtime: a scheduler and its reactor, built by [`Builder`], driven by
+//! [`Runtime::block_on`], and reachable from inside through [`Handle`].
+
+mod builder;
+mod handle;
+
+pub use builder::Builder;
+pub use handle::{EnterGuard, Handle, TryCurrentError};
+
+use crate::scheduler::{self, current_thread::CurrentThread};
+use crate::task::JoinHandle;
+use std::future::Future;
+use std::io;
+
+/// An async runtime: an executor that runs tasks and an epoll reactor that wakes them.
+///
+/// ```
+/// let rt = mini_runtime::Runtime::new().unwrap();
+/// let answer = rt.block_on(async {
+///     let task = mini_runtime::spawn(async { 40 });
+///     task.await.unwrap() + 2
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+///
+/// Dropping the runtime cancels every task it owns: each future is dropped (on the dropping
+/// thread), whether it was running, idle or never polled, so the sockets it held are closed.
+/// I/O objects that outlive their runtime return an error when they wait.
+pub struct Runtime {
+    handle: Handle,
+    scheduler: CurrentThread,
+}
+
+impl Runtime {
+    /// A current-thread runtime with default settings; see [`Builder`].
+    ///
+    /// # Errors
+    /// If the epoll instance or the eventfd cannot be created (for example, out of fds).
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_current_thread().build()
+    }
+
+    fn from_parts(scheduler: CurrentThread, handle: scheduler::Handle) -> Runtime {
+        Runtime { handle: Handle { inner: handle }, scheduler }
+    }
+
+    /// Runs `future` to completion on this thread, running the runtime's tasks and I/O meanwhile,
+    /// and returns its output. A panic in `future` propagates to the caller.
+    ///
+    /// # Panics
+    /// If called from inside a runtime (a task, or another `block_on` on this thread): blocking
+    /// there would stall every task of that runtime. Use `.await` instead.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.handle.inner {
+            scheduler::Handle::CurrentThread(handle) => self.scheduler.block_on(handle, future),
+        }
+    }
+
+    /// Spawns a task on this runtime; it runs when the runtime does (inside `block_on`).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A handle to this runtime, to spawn tasks from elsewhere.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this runtime the current one on this thread until the guard is dropped, so that
+    /// [`spawn`](crate::spawn) and `AsyncFd::new` work outside `block_on`.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        match &self.handle.inner {
+            scheduler::Handle::CurrentThread(handle) => self.scheduler.shutdown(handle),
+        }
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("flavor", &"current_thread").finish()
+    }
+}

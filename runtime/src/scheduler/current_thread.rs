@@ -1,0 +1,388 @@
+//! The current-thread scheduler: every task runs on the thread that calls `block_on`.
+//!
+//! # Queues and who touches them
+//!
+//! - `local_queue` (in the `Core`): a FIFO touched only by the thread inside `block_on`, without
+//!   a lock. Tasks spawned or woken on that thread go here, behind the tasks already queued.
+//! - `inject` (in `Shared`): tasks spawned or woken from any other thread (or while no thread is
+//!   inside `block_on`) go here, under a lock; the runtime pops it when the local queue is empty,
+//!   and first every `global_queue_interval` ticks so that remote work is never starved.
+//!
+//! # The loop (`CoreGuard::block_on`)
+//!
+//! 1. Poll the `block_on` future if its waker fired.
+//! 2. Run up to `event_interval` tasks. If the queues run dry, park: block in `epoll_wait` until
+//!    an fd is ready or another thread writes the eventfd, then go to 1.
+//! 3. After `event_interval` tasks, check the reactor without blocking (so a task that wakes
+//!    itself forever cannot starve sockets), then go to 1.
+//!
+//! # Parking without lost wake-ups
+//!
+//! The parking thread sets `parked`, then checks the inject queue and the `block_on` waker's
+//! flag; a remote waker pushes or sets its flag, then checks `parked`. All four accesses are
+//! `SeqCst`, so at least one side sees the other: either the runtime does not block, or the waker
+//! sees `parked` and writes the eventfd. The eventfd is written only then, so a busy runtime pays
+//! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
+
+use super::inject::Inject;
+use crate::context;
+use crate::loom::AtomicBool;
+use crate::reactor::{Driver, Reactor};
+use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::util::thread_id;
+use parking_lot::Mutex;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+/// Tunables, set through the runtime `Builder`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Config {
+    /// Tasks run between two non-blocking checks of the reactor. 61, as in tokio: an
+    /// `epoll_wait` costs about as much as a short poll, so this keeps its cost near 2 % of a
+    /// busy loop while a ready socket waits at most 61 polls.
+    pub(crate) event_interval: u32,
+    /// Every this many ticks the inject queue is checked before the local queue. 31, as in tokio,
+    /// so that wakes from other threads are never starved by a busy local queue.
+    pub(crate) global_queue_interval: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { event_interval: 61, global_queue_interval: 31 }
+    }
+}
+
+/// What the `Runtime` owns: the core, waiting in its slot while no thread runs `block_on`.
+pub(crate) struct CurrentThread {
+    slot: Mutex<CoreSlot>,
+}
+
+struct CoreSlot {
+    core: Option<Box<Core>>,
+    /// Threads in `block_on` waiting for the core, woken when it comes back.
+    waiters: Vec<Waker>,
+}
+
+/// What only the thread inside `block_on` touches.
+struct Core {
+    local_queue: RefCell<VecDeque<Notified<Arc<Handle>>>>,
+    tick: Cell<u32>,
+    driver: RefCell<Driver>,
+}
+
+/// What every task, waker and thread shares.
+pub(crate) struct Handle {
+    shared: Shared,
+    pub(crate) reactor: Arc<Reactor>,
+    config: Config,
+}
+
+struct Shared {
+    inject: Inject<Arc<Handle>>,
+    owned: OwnedTasks<Arc<Handle>>,
+    /// Set while the runtime's thread is (about to be) blocked in `epoll_wait`.
+    parked: AtomicBool,
+    /// Set when the `block_on` future's waker fires.
+    main_woken: AtomicBool,
+    /// The thread (`util::thread_id`) whose `spawn_local` tasks this runtime holds; 0 if none ever.
+    local_owner: AtomicU64,
+}
+
+thread_local! {
+    /// The core being driven by this thread's `block_on`, if any.
+    static RUNNING: Cell<Option<NonNull<Running>>> = const { Cell::new(None) };
+}
+
+/// Lives on `block_on`'s stack while it drives the core; `RUNNING` points at it.
+struct Running {
+    handle: *const Handle,
+    core: *const Core,
+}
+
+/// Calls `f` with the core if this thread is driving `handle`'s runtime.
+fn with_running_core<R>(handle: &Handle, f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let running = RUNNING.try_with(Cell::get).ok().flatten()?;
+    // SAFETY: RUNNING only points at a live `Running` on this thread's stack (reset on exit).
+    let running = unsafe { running.as_ref() };
+    if !ptr::eq(running.handle, handle) {
+        return None;
+    }
+    // SAFETY: the core outlives `Running`, and we are on the thread that owns it.
+    Some(f(unsafe { &*running.core }))
+}
+
+impl CurrentThread {
+    pub(crate) fn new(config: Config) -> std::io::Result<(CurrentThread, Arc<Handle>)> {
+        let (reactor, driver) = Reactor::new()?;
+        let core = Box::new(Core {
+            local_queue: RefCell::new(VecDeque::with_capacity(64)),
+            tick: Cell::new(0),
+            driver: RefCell::new(driver),
+        });
+        let handle = Arc::new(Handle {
+            shared: Shared {
+                inject: Inject::new(),
+                owned: OwnedTasks::new(),
+                parked: AtomicBool::new(false),
+                main_woken: AtomicBool::new(false),
+                local_owner: AtomicU64::new(0),
+            },
+            reactor,
+            config,
+        });
+        let slot = Mutex::new(CoreSlot { core: Some(core), waiters: Vec::new() });
+        Ok((CurrentThread { slot }, handle))
+    }
+
+    pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
+        let _runtime = context::enter_runtime(super::Handle::CurrentThread(handle.clone()));
+        handle.check_local_owner();
+        let mut future = std::pin::pin!(future);
+        // Another thread may be inside `block_on` with the core: poll our future meanwhile, and
+        // take the core when it comes back.
+        let thread_waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+        let mut cx = Context::from_waker(&thread_waker);
+        let core = loop {
+            {
+                let mut slot = self.slot.lock();
+                if let Some(core) = slot.core.take() {
+                    break core;
+                }
+                slot.waiters.push(thread_waker.clone());
+            }
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            thread::park();
+        };
+        let guard = CoreGuard { owner: self, handle, core: Some(core) };
+        guard.block_on(future)
+    }
+
+    /// Runtime shutdown: cancels every task (dropping its future), drops every queued task,
+    /// and fails every I/O registration.
+    pub(crate) fn shutdown(&self, handle: &Arc<Handle>) {
+        let Some(core) = self.slot.lock().core.take() else {
+            // A `block_on` on another thread still holds the core: it cannot, since dropping the
+            // runtime needs it to be unborrowed. Nothing to do but leave the tasks to leak.
+            return;
+        };
+        let _enter = context::enter(super::Handle::CurrentThread(handle.clone()));
+        let running = Running { handle: Arc::as_ptr(handle), core: &*core };
+        let _running = RunningGuard::set(&running);
+        let shared = &handle.shared;
+        let local_owner = shared.local_owner.load(Acquire);
+        let owns_local_tasks = local_owner == 0 || local_owner == thread_id::current();
+        for task in shared.owned.close_and_drain() {
+            if task.is_local() && !owns_local_tasks {
+                // A `!Send` future must not be dropped on this thread: leak it (documented on
+                // `spawn_local`).
+                std::mem::forget(task);
+            } else {
+                task.shutdown();
+            }
+        }
+        // Dropping queued tasks can drop outputs, whose Drop can wake or spawn: repeat until dry.
+        loop {
+            let local = std::mem::take(&mut *core.local_queue.borrow_mut());
+            let remote = shared.inject.close();
+            if local.is_empty() && remote.is_empty() {
+                break;
+            }
+            drop(local);
+            drop(remote);
+        }
+        handle.reactor.shutdown();
+    }
+}
+
+/// Returns the core to its slot when `block_on` ends, by return or by panic.
+struct CoreGuard<'a> {
+    owner: &'a CurrentThread,
+    handle: &'a Arc<Handle>,
+    core: Option<Box<Core>>,
+}
+
+impl CoreGuard<'_> {
+    fn block_on<F: Future>(self, mut future: std::pin::Pin<&mut F>) -> F::Output {
+        let core: &Core = self.core.as_deref().expect("the core is present until the guard drops");
+        let handle = self.handle;
+        let running = Running { handle: Arc::as_ptr(handle), core };
+        let _running = RunningGuard::set(&running);
+        let main_waker = Waker::from(handle.clone());
+        let mut cx = Context::from_waker(&main_waker);
+        handle.shared.main_woken.store(true, Relaxed);
+        loop {
+            if handle.shared.main_woken.swap(false, AcqRel) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            core.run_tasks(handle);
+        }
+    }
+}
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        let waiters = {
+            let mut slot = self.owner.slot.lock();
+            slot.core = self.core.take();
+            std::mem::take(&mut slot.waiters)
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// Points `RUNNING` at a `Running` and restores the previous value on drop.
+struct RunningGuard(Option<NonNull<Running>>);
+
+impl RunningGuard {
+    fn set(running: &Running) -> RunningGuard {
+        RunningGuard(RUNNING.with(|cell| cell.replace(Some(NonNull::from(running)))))
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        RUNNING.with(|cell| cell.set(self.0));
+    }
+}
+
+impl Core {
+    /// Runs up to `event_interval` tasks; parks if the queues run dry, otherwise checks the
+    /// reactor without blocking.
+    fn run_tasks(&self, handle: &Handle) {
+        for _ in 0..handle.config.event_interval {
+            match self.next_task(handle) {
+                Some(task) => task.run(),
+                None => {
+                    if !handle.shared.main_woken.load(Acquire) {
+                        self.park(handle);
+                    }
+                    return;
+                }
+            }
+        }
+        self.driver.borrow_mut().turn(Some(std::time::Duration::ZERO));
+    }
+
+    fn next_task(&self, handle: &Handle) -> Option<Notified<Arc<Handle>>> {
+        let tick = self.tick.get();
+        self.tick.set(tick.wrapping_add(1));
+        let inject = &handle.shared.inject;
+        if tick % handle.config.global_queue_interval == 0 {
+            inject.pop().or_else(|| self.local_queue.borrow_mut().pop_front())
+        } else {
+            let local = self.local_queue.borrow_mut().pop_front();
+            local.or_else(|| inject.pop())
+        }
+    }
+
+    /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
+    fn park(&self, handle: &Handle) {
+        let shared = &handle.shared;
+        shared.parked.store(true, SeqCst);
+        if !shared.main_woken.load(SeqCst) && shared.inject.is_empty() {
+            self.driver.borrow_mut().turn(None);
+        }
+        shared.parked.store(false, SeqCst);
+    }
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.bind(future, false)
+    }
+
+    /// Spawns a `!Send` future. The caller (`task::spawn_local`) has checked that this thread is
+    /// inside this runtime's `block_on`, which is the only place its tasks are polled.
+    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.shared.local_owner.store(thread_id::current(), Release);
+        self.bind(future, true)
+    }
+
+    fn bind<F: Future + 'static>(self: &Arc<Self>, future: F, is_local: bool) -> JoinHandle<F::Output> {
+        let (task, notified, join) = task::new_task(future, self.clone(), is_local);
+        if let Some(notified) = self.shared.owned.bind(task, notified) {
+            self.schedule(notified);
+        }
+        join
+    }
+
+    /// Panics if the runtime holds `!Send` tasks that belong to another thread.
+    fn check_local_owner(&self) {
+        let owner = self.shared.local_owner.load(Acquire);
+        if owner != 0 && owner != thread_id::current() && self.shared.owned.has_local_tasks() {
+            panic!(
+                "this mini runtime holds tasks from `spawn_local`, which may only run on the thread \
+                 that spawned them; call `block_on` on that thread"
+            );
+        }
+    }
+
+    /// Wakes the runtime's thread if it is blocked in `epoll_wait`.
+    fn unpark(&self) {
+        if self.shared.parked.swap(false, SeqCst) {
+            self.reactor.unpark();
+        }
+    }
+
+    /// Whether this thread is inside `block_on` for this runtime.
+    pub(crate) fn is_current(&self) -> bool {
+        with_running_core(self, |_| ()).is_some()
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified<Self>) {
+        let mut task = Some(task);
+        with_running_core(self, |core| core.local_queue.borrow_mut().extend(task.take()));
+        if let Some(task) = task {
+            self.shared.inject.push(task);
+            self.unpark();
+        }
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.shared.owned.remove(task)
+    }
+}
+
+/// The `block_on` future's waker.
+impl Wake for Handle {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.shared.main_woken.store(true, SeqCst);
+        if !self.is_current() {
+            self.unpark();
+        }
+    }
+}
+
+/// Wakes a thread waiting in `block_on` for another thread to return the core.
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}

@@ -1,0 +1,62 @@
+//! The list of every task a runtime owns, so that dropping the runtime can drop every future,
+//! including those that are idle, queued, or were never polled.
+//!
+//! The list holds one reference per task from `bind` until the task completes (`remove`). After
+//! `close`, binding a task cancels it at once, so no task outlives the runtime's shutdown.
+
+use super::{Notified, Schedule, Task};
+use crate::util::slab::Slab;
+use parking_lot::Mutex;
+
+pub(crate) struct OwnedTasks<S: 'static> {
+    inner: Mutex<Inner<S>>,
+}
+
+struct Inner<S: 'static> {
+    tasks: Slab<Task<S>>,
+    closed: bool,
+}
+
+impl<S: Schedule> OwnedTasks<S> {
+    pub(crate) fn new() -> Self {
+        OwnedTasks { inner: Mutex::new(Inner { tasks: Slab::new(), closed: false }) }
+    }
+
+    /// Adds a new task; returns its `Notified` to be queued, or `None` when the list is closed
+    /// (then the task has been cancelled and its `JoinHandle` reports it).
+    pub(crate) fn bind(&self, task: Task<S>, notified: Notified<S>) -> Option<Notified<S>> {
+        let mut inner = self.inner.lock();
+        if inner.closed {
+            drop(inner);
+            drop(notified);
+            task.shutdown();
+            return None;
+        }
+        let header = task.header();
+        let key_slot = header.owned_key.get();
+        let key = inner.tasks.insert(task);
+        // SAFETY: the key is only read or written under this lock, which we hold.
+        unsafe { *key_slot = key };
+        Some(notified)
+    }
+
+    /// Takes a completed task out; `None` if it was never bound or the list was drained.
+    pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
+        let mut inner = self.inner.lock();
+        // SAFETY: the key is only read or written under this lock, which we hold.
+        let key = unsafe { *task.header().owned_key.get() };
+        inner.tasks.remove(key)
+    }
+
+    /// Refuses new tasks from now on and hands back every task still in the list.
+    pub(crate) fn close_and_drain(&self) -> Vec<Task<S>> {
+        let mut inner = self.inner.lock();
+        inner.closed = true;
+        inner.tasks.drain()
+    }
+
+    /// Whether any task in the list is `!Send` (spawned with `spawn_local`).
+    pub(crate) fn has_local_tasks(&self) -> bool {
+        self.inner.lock().tasks.iter().any(|task| task.header().is_local)
+    }
+}

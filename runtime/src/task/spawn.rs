@@ -1,0 +1,72 @@
+//! `spawn` and `spawn_local`: starting tasks on the current runtime.
+
+use super::JoinHandle;
+use crate::context;
+use crate::scheduler::{self, current_thread};
+use std::future::Future;
+
+/// Spawns a task on the current runtime and returns its [`JoinHandle`].
+///
+/// The task starts running when the runtime next gets to it, after the tasks already queued;
+/// it keeps running if the handle is dropped.
+///
+/// ```
+/// mini_runtime::Runtime::new().unwrap().block_on(async {
+///     let task = mini_runtime::spawn(async { "hello" });
+///     assert_eq!(task.await.unwrap(), "hello");
+/// });
+/// ```
+///
+/// # Panics
+/// If called outside a mini runtime ("must be called from within a mini runtime"): use
+/// [`Runtime::spawn`](crate::Runtime::spawn) or [`Handle::spawn`](crate::runtime::Handle::spawn)
+/// there.
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match context::with_current(|handle| handle.spawn(future)) {
+        Ok(join) => join,
+        Err(error) => panic!("`spawn` {error}"),
+    }
+}
+
+/// Spawns a `!Send` task on the current-thread runtime this thread is running.
+///
+/// The task only ever runs on this thread. The runtime remembers it: calling `block_on` on
+/// another thread while such tasks are alive panics, and dropping the runtime on another thread
+/// leaks them (their futures cannot be dropped there).
+///
+/// ```
+/// use std::rc::Rc;
+/// mini_runtime::Runtime::new().unwrap().block_on(async {
+///     let shared = Rc::new(5);
+///     let task = mini_runtime::task::spawn_local({
+///         let shared = shared.clone();
+///         async move { *shared + 1 }
+///     });
+///     assert_eq!(task.await.unwrap(), 6);
+/// });
+/// ```
+///
+/// # Panics
+/// If this thread is not inside `block_on` of a current-thread mini runtime.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let handle = context::with_current(|handle| match handle {
+        scheduler::Handle::CurrentThread(handle) => handle.clone(),
+    });
+    match handle {
+        Ok(handle) if handle.is_current() => current_thread::Handle::spawn_local(&handle, future),
+        _ => panic!(
+            "`spawn_local` must be called from a task or future running inside `block_on` of a \
+             current-thread mini runtime, on the thread that runs it"
+        ),
+    }
+}

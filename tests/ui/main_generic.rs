@@ -1,0 +1,4 @@
+#[mini::main]
+async fn main<T: Default>() {
+    let _ = T::default();
+}

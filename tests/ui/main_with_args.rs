@@ -1,0 +1,4 @@
+#[mini::main]
+async fn main(args: Vec<String>) {
+    drop(args);
+}
