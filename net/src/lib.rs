@@ -1,1 +1,17 @@
+//! mini's sockets, built only on mini-runtime's public [`AsyncFd`](mini_runtime::io::AsyncFd):
+//! anything here could be written outside the runtime crate, by anyone.
+//!
+//! Every socket is created non-blocking and close-on-exec, registered once with the reactor
+//! (edge-triggered), and deregistered before it is closed.
+
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod addr;
+mod sys;
+mod tcp;
+
+pub use addr::{lookup_host, ToSocketAddrs};
+pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
 

@@ -1,0 +1,183 @@
+//! The socket syscalls mini-net needs that `std` does not offer on a raw fd: socket creation with
+//! `SOCK_NONBLOCK | SOCK_CLOEXEC`, `accept4`, non-blocking `connect`, and sends with
+//! `MSG_NOSIGNAL` (so a closed peer is `EPIPE`, never `SIGPIPE`).
+//!
+//! Every function takes fds as `BorrowedFd`/`OwnedFd`, so a fd passed here is open by
+//! construction.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+fn cvt<T: PartialEq + From<i8>>(result: T) -> io::Result<T> {
+    if result == T::from(-1) {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(result)
+    }
+}
+
+/// A new non-blocking, close-on-exec stream socket for `addr`'s family.
+pub(crate) fn stream_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    let domain = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: socket takes no pointers; on success we own the returned fd.
+    let fd = cvt(unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: `fd` is a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A `sockaddr_storage` holding `addr`, and the length of the part that is used.
+fn to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid (AF_UNSPEC) value.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(v4) => {
+            let raw = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(v4.ip().octets()) },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for every sockaddr type.
+            unsafe { (&mut storage as *mut libc::sockaddr_storage as *mut libc::sockaddr_in).write(raw) };
+            mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(v6) => {
+            let raw = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo(),
+                sin6_addr: libc::in6_addr { s6_addr: v6.ip().octets() },
+                sin6_scope_id: v6.scope_id(),
+            };
+            // SAFETY: as above.
+            unsafe { (&mut storage as *mut libc::sockaddr_storage as *mut libc::sockaddr_in6).write(raw) };
+            mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+/// The address the kernel wrote into `storage`.
+fn from_raw(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+    match storage.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let raw = unsafe { &*(storage as *const libc::sockaddr_storage as *const libc::sockaddr_in) };
+            let ip = Ipv4Addr::from(raw.sin_addr.s_addr.to_ne_bytes());
+            Ok(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(raw.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let raw = unsafe { &*(storage as *const libc::sockaddr_storage as *const libc::sockaddr_in6) };
+            let ip = Ipv6Addr::from(raw.sin6_addr.s6_addr);
+            Ok(SocketAddr::V6(SocketAddrV6::new(ip, u16::from_be(raw.sin6_port), raw.sin6_flowinfo, raw.sin6_scope_id)))
+        }
+        family => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unexpected address family {family}"))),
+    }
+}
+
+pub(crate) fn set_reuseaddr(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    // SAFETY: passes a live c_int and its size.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            &one as *const libc::c_int as *const libc::c_void,
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) fn bind(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<()> {
+    let (storage, len) = to_raw(addr);
+    // SAFETY: `storage` holds a valid sockaddr of `len` bytes.
+    cvt(unsafe { libc::bind(fd.as_raw_fd(), &storage as *const libc::sockaddr_storage as *const libc::sockaddr, len) })?;
+    Ok(())
+}
+
+pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()> {
+    // SAFETY: listen takes no pointers.
+    cvt(unsafe { libc::listen(fd.as_raw_fd(), backlog) })?;
+    Ok(())
+}
+
+/// Starts connecting; a non-blocking socket reports `EINPROGRESS` as `Ok(false)`.
+pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<bool> {
+    let (storage, len) = to_raw(addr);
+    // SAFETY: `storage` holds a valid sockaddr of `len` bytes.
+    let result = unsafe { libc::connect(fd.as_raw_fd(), &storage as *const libc::sockaddr_storage as *const libc::sockaddr, len) };
+    match cvt(result) {
+        Ok(_) => Ok(true),
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Accepts a connection as a new non-blocking, close-on-exec fd.
+pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
+    // SAFETY: all zeroes is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `storage` and updates `len`.
+    let accepted = cvt(unsafe {
+        libc::accept4(
+            fd.as_raw_fd(),
+            &mut storage as *mut libc::sockaddr_storage as *mut libc::sockaddr,
+            &mut len,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+    })?;
+    // SAFETY: accept4 returned a new fd that nothing else owns.
+    let accepted = unsafe { OwnedFd::from_raw_fd(accepted) };
+    Ok((accepted, from_raw(&storage)?))
+}
+
+pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), flags) })?;
+    Ok(n as usize)
+}
+
+pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+    // SAFETY: IoSliceMut is ABI-compatible with iovec; the kernel writes within each buffer.
+    let n = cvt(unsafe { libc::readv(fd.as_raw_fd(), bufs.as_mut_ptr() as *const libc::iovec, bufs.len().min(1024) as libc::c_int) })?;
+    Ok(n as usize)
+}
+
+pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    let n = cvt(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr() as *const libc::c_void, buf.len(), libc::MSG_NOSIGNAL) })?;
+    Ok(n as usize)
+}
+
+pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    // SAFETY: all zeroes is a valid msghdr (no name, no control data).
+    let mut message: libc::msghdr = unsafe { mem::zeroed() };
+    message.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+    message.msg_iovlen = bufs.len().min(1024) as _;
+    // SAFETY: IoSlice is ABI-compatible with iovec; the kernel only reads the buffers.
+    let n = cvt(unsafe { libc::sendmsg(fd.as_raw_fd(), &message, libc::MSG_NOSIGNAL) })?;
+    Ok(n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_survive_the_round_trip_through_sockaddr() {
+        for addr in ["127.0.0.1:8080", "[::1]:443", "[fe80::1%2]:9", "0.0.0.0:0"] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            let (storage, _) = to_raw(&addr);
+            assert_eq!(from_raw(&storage).unwrap(), addr);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! TCP: a listener that accepts connections and a stream that reads and writes them.
+
+mod listener;
+mod split;
+mod stream;
+
+pub use listener::{Incoming, TcpListener};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+pub use stream::TcpStream;
