@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# CPU time and syscalls per request of the hello_http server on mini and on tokio's
+# current-thread runtime, same handler code, under `wrk -t1 -c50`.
+#
+#   bench/http_cpu.sh [seconds] [rounds]      (default 10 s, 3 rounds, alternating mini/tokio)
+#   STRACE=1 bench/http_cpu.sh 5 1             syscalls per request under `strace -f -c` instead
+#
+# The server runs pinned to CPU 0, wrk to CPU 1. CPU time is utime + stime of the server from
+# /proc/PID/stat over the wrk run, divided by the requests wrk completed. Needs wrk
+# (apt-get install wrk) and, for STRACE=1, strace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+rounds=${2:-3}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+cargo build --release --example hello_http -p mini >/dev/null 2>&1
+cargo build --release -p mini-bench --bin hello_http_tokio >/dev/null 2>&1
+declare -A server=([mini]=target/release/examples/hello_http [tokio]=target/release/hello_http_tokio)
+port=18080
+clk=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "server did not start on port $1" >&2; return 1
+}
+
+printf '| round | runtime | requests/s | p99 latency | CPU µs/request |%s\n' "${STRACE:+ syscalls/request | breakdown |}"
+printf '|---|---|---|---|---|%s\n' "${STRACE:+---|---|}"
+for round in $(seq "$rounds"); do
+  for variant in mini tokio; do
+    port=$((port + 1))
+    taskset -c 0 "${server[$variant]}" "127.0.0.1:$port" >/dev/null &
+    pid=$!
+    wait_port "$port"
+    if [ -n "${STRACE:-}" ]; then
+      strace -f -c -o "/tmp/strace-$variant.txt" -p "$pid" 2>/dev/null &
+      tracer=$!
+      sleep 0.5
+    fi
+    before=$(cpu_ticks "$pid")
+    out=$(taskset -c 1 wrk -t1 -c50 -d"${seconds}s" --latency "http://127.0.0.1:$port/")
+    after=$(cpu_ticks "$pid")
+    [ -n "${STRACE:-}" ] && { kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true; }
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    cpu=$(awk -v t=$((after - before)) -v c="$clk" -v r="$requests" 'BEGIN {printf "%.2f", t / c / r * 1e6}')
+    extra=""
+    if [ -n "${STRACE:-}" ]; then
+      total=$(awk '$NF == "total" {print $4}' "/tmp/strace-$variant.txt")
+      per=$(awk -v s="$total" -v r="$requests" 'BEGIN {printf "%.3f", s / r}')
+      breakdown=$(awk -v r="$requests" 'NR > 2 && $NF != "total" && $1 !~ /^-/ && $4 / r >= 0.001 {printf "%s %.3f, ", $NF, $4 / r}' "/tmp/strace-$variant.txt")
+      extra=" $per | ${breakdown%, } |"
+    fi
+    printf '| %s | %s | %s | %s | %s |%s\n' "$round" "$variant" "$rps" "$p99" "$cpu" "$extra"
+  done
+done
