@@ -117,10 +117,7 @@ fn entry_point(kind: EntryPoint, args: TokenStream2, item: TokenStream2) -> Toke
         Ok(function) => function,
         Err(error) => return with_error(item, error),
     };
-    let checks = [
-        parse_arguments(kind, args),
-        validate_signature(kind, &function.sig),
-    ];
+    let checks = [parse_arguments(kind, args), validate_signature(kind, &function.sig)];
     match all_ok(checks.into_iter().filter_map(Result::err)) {
         Ok(()) => expand(kind, function),
         Err(error) => with_error(stand_in(kind, function), error),
@@ -135,11 +132,7 @@ fn entry_point(kind: EntryPoint, args: TokenStream2, item: TokenStream2) -> Toke
 /// `argument.path()` here and collected into an options struct.
 fn parse_arguments(kind: EntryPoint, args: TokenStream2) -> syn::Result<()> {
     let arguments = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-    all_ok(
-        arguments
-            .iter()
-            .map(|argument| unknown_argument(kind, argument)),
-    )
+    all_ok(arguments.iter().map(|argument| unknown_argument(kind, argument)))
 }
 
 fn unknown_argument(kind: EntryPoint, argument: &Meta) -> syn::Error {
@@ -173,10 +166,7 @@ fn validate_signature(kind: EntryPoint, sig: &Signature) -> syn::Result<()> {
         EntryPoint::Test => true,
     };
     if must_take_no_arguments && !sig.inputs.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &sig.inputs,
-            kind.no_arguments_message(),
-        ));
+        errors.push(syn::Error::new_spanned(&sig.inputs, kind.no_arguments_message()));
     }
     if let Some(generics) = generics_tokens(sig) {
         errors.push(syn::Error::new_spanned(
@@ -234,12 +224,7 @@ fn expand(kind: EntryPoint, function: ItemFn) -> TokenStream2 {
 /// type", holding the user's function unchanged, so that its body is still
 /// type-checked and what it uses does not look unused.
 fn stand_in(kind: EntryPoint, function: ItemFn) -> TokenStream2 {
-    let ItemFn {
-        attrs,
-        vis,
-        sig,
-        block,
-    } = function;
+    let ItemFn { attrs, vis, sig, block } = function;
     let test_attribute = kind.test_attribute();
     let name = &sig.ident;
     let output = &sig.output;

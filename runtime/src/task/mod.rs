@@ -33,6 +33,8 @@
 
 mod harness;
 mod join;
+#[cfg(all(test, loom))]
+mod loom_models;
 mod owned;
 mod raw;
 mod spawn;
