@@ -16,6 +16,10 @@ struct Context {
     in_runtime: Cell<bool>,
 }
 
+/// The end of every "no runtime here" panic message, after the name of what was called.
+pub(crate) const OUTSIDE_RUNTIME: &str = "must be called from within a mini runtime: inside `Runtime::block_on` or a \
+     task (`#[mini::main]` sets one up), or after `Runtime::enter`";
+
 /// Calls `f` with the runtime entered on this thread.
 pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Result<R, TryCurrentError> {
     match CONTEXT.try_with(|context| context.handle.borrow().as_ref().map(f)) {

@@ -58,9 +58,9 @@ impl<T: AsFd> AsyncFd<T> {
     /// # Panics
     /// If called outside a mini runtime.
     pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
-        let reactor = context::with_current(|handle| handle.reactor().clone()).unwrap_or_else(|error| {
-            panic!("`AsyncFd::new` must be called from within a mini runtime (inside `block_on` or a task): {error}")
-        });
+        let Ok(reactor) = context::with_current(|handle| handle.reactor().clone()) else {
+            panic!("`AsyncFd::new` {}", context::OUTSIDE_RUNTIME)
+        };
         let registration = reactor.register(inner.as_fd().as_raw_fd())?;
         Ok(AsyncFd { registration, inner: Some(inner) })
     }

@@ -27,7 +27,11 @@ impl Handle {
     /// Outside a runtime (not inside `block_on`, a task, or `Runtime::enter`); see
     /// [`try_current`](Handle::try_current).
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|error| panic!("{error}"))
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(error) if error.is_thread_local_destroyed() => panic!("`Handle::current`: {error}"),
+            Err(_) => panic!("`Handle::current` {}", context::OUTSIDE_RUNTIME),
+        }
     }
 
     /// The runtime this code runs on, or why there is none.
@@ -96,10 +100,7 @@ impl fmt::Display for TryCurrentError {
         if self.thread_local_destroyed {
             f.write_str("no mini runtime: this thread is exiting and its thread-local context is gone")
         } else {
-            f.write_str(
-                "this must be called from within a mini runtime: inside `Runtime::block_on` or a task \
-                 (`#[mini::main]` sets one up), or after `Runtime::enter`",
-            )
+            write!(f, "no mini runtime on this thread; this {}", context::OUTSIDE_RUNTIME)
         }
     }
 }

@@ -29,7 +29,8 @@ where
 {
     match context::with_current(|handle| handle.spawn(future)) {
         Ok(join) => join,
-        Err(error) => panic!("`spawn` {error}"),
+        Err(error) if error.is_thread_local_destroyed() => panic!("`spawn`: {error}"),
+        Err(_) => panic!("`spawn` {}", context::OUTSIDE_RUNTIME),
     }
 }
 
