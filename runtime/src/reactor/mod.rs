@@ -16,6 +16,8 @@
 //! Other threads interrupt a blocked `epoll_wait` through an eventfd registered with a reserved
 //! token; the scheduler writes it only when its thread is actually parked.
 
+#[cfg(all(test, loom))]
+mod loom_models;
 mod ready;
 mod registration;
 mod scheduled_io;
@@ -143,6 +145,15 @@ impl Reactor {
             // SAFETY: reads 8 bytes into a live u64 from our eventfd.
             unsafe { libc::read(self.unpark_fd.as_raw_fd(), &mut sink as *mut u64 as *mut libc::c_void, 8) };
         }
+    }
+
+    /// Whether the eventfd was written since the last call (it resets the counter).
+    #[cfg(all(test, loom))]
+    pub(crate) fn take_unpark(&self) -> bool {
+        let mut count: u64 = 0;
+        // SAFETY: reads 8 bytes into a live u64 from our non-blocking eventfd.
+        let read = unsafe { libc::read(self.unpark_fd.as_raw_fd(), &mut count as *mut u64 as *mut libc::c_void, 8) };
+        read == 8 && count > 0
     }
 
     /// Runtime shutdown: refuses new registrations and wakes every waiting task with an error,

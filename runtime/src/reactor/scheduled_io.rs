@@ -13,8 +13,7 @@
 //! though epoll (edge-triggered) will not report it again.
 
 use super::ready::{Direction, Ready};
-use parking_lot::Mutex;
-use std::sync::atomic::AtomicUsize;
+use crate::loom::{AtomicUsize, Mutex};
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::task::{Context, Poll, Waker};
 

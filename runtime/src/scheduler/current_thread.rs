@@ -19,14 +19,15 @@
 //! # Parking without lost wake-ups
 //!
 //! The parking thread sets `parked`, then checks the inject queue and the `block_on` waker's
-//! flag; a remote waker pushes or sets its flag, then checks `parked`. All four accesses are
-//! `SeqCst`, so at least one side sees the other: either the runtime does not block, or the waker
+//! flag; a remote waker pushes or sets its flag, then checks `parked`. A `SeqCst` fence sits
+//! between the write and the read on each side (the store-buffering pattern; loom checks it), so
+//! at least one side sees the other: either the runtime does not block, or the waker
 //! sees `parked` and writes the eventfd. The eventfd is written only then, so a busy runtime pays
 //! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
 
 use super::inject::Inject;
 use crate::context;
-use crate::loom::AtomicBool;
+use crate::loom::{fence, AtomicBool};
 use crate::reactor::{Driver, Reactor};
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use crate::util::thread_id;
@@ -288,12 +289,27 @@ impl Core {
 
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
     fn park(&self, handle: &Handle) {
-        let shared = &handle.shared;
-        shared.parked.store(true, SeqCst);
-        if !shared.main_woken.load(SeqCst) && shared.inject.is_empty() {
+        if handle.shared.prepare_park() {
             self.driver.borrow_mut().turn(None);
         }
-        shared.parked.store(false, SeqCst);
+        handle.shared.parked.store(false, SeqCst);
+    }
+}
+
+impl Shared {
+    /// Announces that the runtime's thread is about to block; returns `false` if work arrived
+    /// after all (then it must not block).
+    fn prepare_park(&self) -> bool {
+        self.parked.store(true, SeqCst);
+        fence(SeqCst);
+        !self.main_woken.load(SeqCst) && self.inject.is_empty()
+    }
+
+    /// Called by a remote waker after it queued work: whether the runtime's thread is parked
+    /// and must be interrupted (`true` at most once per park).
+    fn take_parked(&self) -> bool {
+        fence(SeqCst);
+        self.parked.swap(false, SeqCst)
     }
 }
 
@@ -338,7 +354,7 @@ impl Handle {
 
     /// Wakes the runtime's thread if it is blocked in `epoll_wait`.
     fn unpark(&self) {
-        if self.shared.parked.swap(false, SeqCst) {
+        if self.shared.take_parked() {
             self.reactor.unpark();
         }
     }
@@ -384,5 +400,28 @@ struct ThreadWaker(Thread);
 impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
         self.0.unpark();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::{Config, CurrentThread};
+    use loom::thread;
+
+    /// A spawn from another thread races the runtime's decision to park: either the runtime sees
+    /// the task and does not block, or the spawner sees `parked` and writes the eventfd.
+    #[test]
+    fn loom_remote_spawn_racing_park_wakes_the_runtime() {
+        loom::model(|| {
+            let (_scheduler, handle) = CurrentThread::new(Config::default()).unwrap();
+            let spawner = {
+                let handle = handle.clone();
+                thread::spawn(move || drop(handle.spawn(async {})))
+            };
+            let blocks = handle.shared.prepare_park();
+            spawner.join().unwrap();
+            assert!(!blocks || handle.reactor.take_unpark(), "the runtime would sleep with a task queued");
+            handle.shared.inject.close();
+        });
     }
 }

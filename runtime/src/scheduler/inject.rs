@@ -2,9 +2,8 @@
 //! the runtime takes them. A mutex-guarded FIFO with an atomic length, so that the runtime checks
 //! it without locking when it is empty (almost always).
 
-use crate::loom::AtomicUsize;
+use crate::loom::{AtomicUsize, Mutex};
 use crate::task::Notified;
-use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
 

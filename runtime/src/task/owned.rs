@@ -6,7 +6,7 @@
 
 use super::{Notified, Schedule, Task};
 use crate::util::slab::Slab;
-use parking_lot::Mutex;
+use crate::loom::Mutex;
 
 pub(crate) struct OwnedTasks<S: 'static> {
     inner: Mutex<Inner<S>>,
