@@ -43,7 +43,14 @@ macro_rules! literal_addrs {
     )*};
 }
 
-literal_addrs!(SocketAddr, SocketAddrV4, SocketAddrV6, (IpAddr, u16), (Ipv4Addr, u16), (Ipv6Addr, u16));
+literal_addrs!(
+    SocketAddr,
+    SocketAddrV4,
+    SocketAddrV6,
+    (IpAddr, u16),
+    (Ipv4Addr, u16),
+    (Ipv6Addr, u16)
+);
 
 impl ToSocketAddrs for str {}
 impl ToSocketAddrsPriv for str {
@@ -71,7 +78,10 @@ impl ToSocketAddrsPriv for (&str, u16) {
         if host.is_empty() {
             return invalid(format!("invalid socket address \":{port}\": the host is empty"));
         }
-        Resolved::Lookup { host: host.to_string(), port }
+        Resolved::Lookup {
+            host: host.to_string(),
+            port,
+        }
     }
 }
 
@@ -171,5 +181,6 @@ where
             Err(error) => last_error = Some(error),
         }
     }
-    Err(last_error.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to no socket address")))
+    Err(last_error
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to no socket address")))
 }

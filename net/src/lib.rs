@@ -14,4 +14,3 @@ mod tcp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
-

@@ -39,7 +39,9 @@ fn to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             let raw = libc::sockaddr_in {
                 sin_family: libc::AF_INET as libc::sa_family_t,
                 sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(v4.ip().octets()) },
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
+                },
                 sin_zero: [0; 8],
             };
             // SAFETY: sockaddr_storage is larger than and aligned for every sockaddr type.
@@ -51,7 +53,9 @@ fn to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
                 sin6_family: libc::AF_INET6 as libc::sa_family_t,
                 sin6_port: v6.port().to_be(),
                 sin6_flowinfo: v6.flowinfo(),
-                sin6_addr: libc::in6_addr { s6_addr: v6.ip().octets() },
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
                 sin6_scope_id: v6.scope_id(),
             };
             // SAFETY: as above.
@@ -75,9 +79,17 @@ fn from_raw(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
             // SAFETY: the family says the storage holds a sockaddr_in6.
             let raw = unsafe { &*(storage as *const libc::sockaddr_storage as *const libc::sockaddr_in6) };
             let ip = Ipv6Addr::from(raw.sin6_addr.s6_addr);
-            Ok(SocketAddr::V6(SocketAddrV6::new(ip, u16::from_be(raw.sin6_port), raw.sin6_flowinfo, raw.sin6_scope_id)))
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(raw.sin6_port),
+                raw.sin6_flowinfo,
+                raw.sin6_scope_id,
+            )))
         }
-        family => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unexpected address family {family}"))),
+        family => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unexpected address family {family}"),
+        )),
     }
 }
 
@@ -99,7 +111,13 @@ pub(crate) fn set_reuseaddr(fd: BorrowedFd<'_>) -> io::Result<()> {
 pub(crate) fn bind(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<()> {
     let (storage, len) = to_raw(addr);
     // SAFETY: `storage` holds a valid sockaddr of `len` bytes.
-    cvt(unsafe { libc::bind(fd.as_raw_fd(), &storage as *const libc::sockaddr_storage as *const libc::sockaddr, len) })?;
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            &storage as *const libc::sockaddr_storage as *const libc::sockaddr,
+            len,
+        )
+    })?;
     Ok(())
 }
 
@@ -113,7 +131,13 @@ pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()>
 pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<bool> {
     let (storage, len) = to_raw(addr);
     // SAFETY: `storage` holds a valid sockaddr of `len` bytes.
-    let result = unsafe { libc::connect(fd.as_raw_fd(), &storage as *const libc::sockaddr_storage as *const libc::sockaddr, len) };
+    let result = unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            &storage as *const libc::sockaddr_storage as *const libc::sockaddr,
+            len,
+        )
+    };
     match cvt(result) {
         Ok(_) => Ok(true),
         Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
@@ -148,13 +172,26 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io
 
 pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
     // SAFETY: IoSliceMut is ABI-compatible with iovec; the kernel writes within each buffer.
-    let n = cvt(unsafe { libc::readv(fd.as_raw_fd(), bufs.as_mut_ptr() as *const libc::iovec, bufs.len().min(1024) as libc::c_int) })?;
+    let n = cvt(unsafe {
+        libc::readv(
+            fd.as_raw_fd(),
+            bufs.as_mut_ptr() as *const libc::iovec,
+            bufs.len().min(1024) as libc::c_int,
+        )
+    })?;
     Ok(n as usize)
 }
 
 pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
-    let n = cvt(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr() as *const libc::c_void, buf.len(), libc::MSG_NOSIGNAL) })?;
+    let n = cvt(unsafe {
+        libc::send(
+            fd.as_raw_fd(),
+            buf.as_ptr() as *const libc::c_void,
+            buf.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    })?;
     Ok(n as usize)
 }
 

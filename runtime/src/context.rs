@@ -60,7 +60,9 @@ pub(crate) fn enter_runtime(handle: scheduler::Handle) -> RuntimeGuard {
              `.await` the future instead, or call `block_on` from a thread of your own"
         );
     }
-    RuntimeGuard { _current: enter(handle) }
+    RuntimeGuard {
+        _current: enter(handle),
+    }
 }
 
 impl Drop for RuntimeGuard {

@@ -60,7 +60,9 @@ impl TcpListener {
         sys::set_reuseaddr(fd.as_fd())?;
         sys::bind(fd.as_fd(), &addr)?;
         sys::listen(fd.as_fd(), BACKLOG)?;
-        Ok(TcpListener { io: AsyncFd::new(std::net::TcpListener::from(fd))? })
+        Ok(TcpListener {
+            io: AsyncFd::new(std::net::TcpListener::from(fd))?,
+        })
     }
 
     /// Waits for a connection and returns it with the peer's address.
@@ -104,7 +106,9 @@ impl TcpListener {
     /// Outside a mini runtime.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
-        Ok(TcpListener { io: AsyncFd::new(listener)? })
+        Ok(TcpListener {
+            io: AsyncFd::new(listener)?,
+        })
     }
 
     /// Unregisters the listener and returns it as a blocking `std` listener.
@@ -129,7 +133,10 @@ impl AsFd for TcpListener {
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener").field("local_addr", &self.local_addr().ok()).field("fd", &self.as_raw_fd()).finish()
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
     }
 }
 

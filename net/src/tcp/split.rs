@@ -39,7 +39,13 @@ pub(super) fn split(stream: &mut TcpStream) -> (ReadHalf<'_>, WriteHalf<'_>) {
 
 pub(super) fn split_owned(stream: TcpStream) -> (OwnedReadHalf, OwnedWriteHalf) {
     let stream = Arc::new(stream);
-    (OwnedReadHalf { stream: stream.clone() }, OwnedWriteHalf { stream, shutdown_on_drop: true })
+    (
+        OwnedReadHalf { stream: stream.clone() },
+        OwnedWriteHalf {
+            stream,
+            shutdown_on_drop: true,
+        },
+    )
 }
 
 /// The two halves given to [`OwnedReadHalf::reunite`] came from different streams; here they are

@@ -61,7 +61,7 @@ impl TcpStream {
         if !connected {
             // The handshake is under way: the socket turns writable when it ends, and SO_ERROR
             // says how.
-            drop(stream.io.writable().await?);
+            stream.io.writable().await?;
             if let Some(error) = stream.io.get_ref().take_error()? {
                 return Err(error);
             }
@@ -71,7 +71,9 @@ impl TcpStream {
 
     /// Wraps a connected (or connecting) non-blocking socket.
     pub(crate) fn from_connected(fd: OwnedFd) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: AsyncFd::new(std::net::TcpStream::from(fd))? })
+        Ok(TcpStream {
+            io: AsyncFd::new(std::net::TcpStream::from(fd))?,
+        })
     }
 
     /// Wraps a stream made with `std`, switching it to non-blocking mode.
@@ -80,7 +82,9 @@ impl TcpStream {
     /// Outside a mini runtime.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
-        Ok(TcpStream { io: AsyncFd::new(stream)? })
+        Ok(TcpStream {
+            io: AsyncFd::new(stream)?,
+        })
     }
 
     /// Unregisters the stream and returns it as a blocking `std` stream.
@@ -163,7 +167,11 @@ impl TcpStream {
         self.poll_drain(cx, buf.len(), |fd| sys::recv(fd, buf, 0))
     }
 
-    pub(crate) fn poll_read_vectored_shared(&self, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_read_vectored_shared(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
         let wanted = bufs.iter().map(|buf| buf.len()).sum();
         self.poll_drain(cx, wanted, |fd| sys::recv_vectored(fd, bufs))
     }
@@ -171,7 +179,12 @@ impl TcpStream {
     /// Runs a read when the socket is readable. A read that returns fewer bytes than `wanted`
     /// emptied the socket's receive queue, so the readiness is cleared at once: the next read
     /// waits for a new event instead of spending a syscall to learn `EAGAIN`.
-    fn poll_drain(&self, cx: &mut Context<'_>, wanted: usize, mut read: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>) -> Poll<io::Result<usize>> {
+    fn poll_drain(
+        &self,
+        cx: &mut Context<'_>,
+        wanted: usize,
+        mut read: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
         loop {
             let mut guard = ready!(self.io.poll_read_ready(cx))?;
             match guard.try_io(|stream| read(stream.as_fd())) {
@@ -191,14 +204,23 @@ impl TcpStream {
         self.poll_fill(cx, buf.len(), |fd| sys::send(fd, buf))
     }
 
-    pub(crate) fn poll_write_vectored_shared(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_write_vectored_shared(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         let wanted = bufs.iter().map(|buf| buf.len()).sum();
         self.poll_fill(cx, wanted, |fd| sys::send_vectored(fd, bufs))
     }
 
     /// Runs a write when the socket is writable. A write shorter than `wanted` filled the send
     /// buffer, so the readiness is cleared at once (as for reads).
-    fn poll_fill(&self, cx: &mut Context<'_>, wanted: usize, mut write: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>) -> Poll<io::Result<usize>> {
+    fn poll_fill(
+        &self,
+        cx: &mut Context<'_>,
+        wanted: usize,
+        mut write: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
         loop {
             let mut guard = ready!(self.io.poll_write_ready(cx))?;
             match guard.try_io(|stream| write(stream.as_fd())) {
@@ -221,7 +243,12 @@ impl TcpStream {
     pub(crate) async fn read_exact_shared(&self, mut buf: &mut [u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.read_shared(buf).await? {
-                0 => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the peer closed the connection before `read_exact` filled the buffer")),
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the peer closed the connection before `read_exact` filled the buffer",
+                    ))
+                }
                 n => buf = &mut buf[n..],
             }
         }
@@ -229,7 +256,9 @@ impl TcpStream {
     }
 
     pub(crate) async fn peek_shared(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|stream| sys::recv(stream.as_fd(), buf, libc::MSG_PEEK)).await
+        self.io
+            .read_with(|stream| sys::recv(stream.as_fd(), buf, libc::MSG_PEEK))
+            .await
     }
 
     pub(crate) async fn write_shared(&self, buf: &[u8]) -> io::Result<usize> {
@@ -278,7 +307,11 @@ macro_rules! impl_async_read {
                 $stream.poll_read_shared(cx, buf)
             }
 
-            fn poll_read_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
                 let $this = &*self;
                 $stream.poll_read_vectored_shared(cx, bufs)
             }
@@ -296,7 +329,11 @@ macro_rules! impl_async_write {
                 $stream.poll_write_shared(cx, buf)
             }
 
-            fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
                 let $this = &*self;
                 $stream.poll_write_vectored_shared(cx, bufs)
             }

@@ -62,7 +62,10 @@ impl<T: AsFd> AsyncFd<T> {
             panic!("`AsyncFd::new` {}", context::OUTSIDE_RUNTIME)
         };
         let registration = reactor.register(inner.as_fd().as_raw_fd())?;
-        Ok(AsyncFd { registration, inner: Some(inner) })
+        Ok(AsyncFd {
+            registration,
+            inner: Some(inner),
+        })
     }
 
     /// The wrapped value.
@@ -90,7 +93,11 @@ impl<T: AsFd> AsyncFd<T> {
 
     fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyGuard<'_, T>>> {
         let event = ready!(self.registration.poll_ready(cx, direction))?;
-        Poll::Ready(Ok(ReadyGuard { fd: self, event, direction }))
+        Poll::Ready(Ok(ReadyGuard {
+            fd: self,
+            event,
+            direction,
+        }))
     }
 
     /// Ready when the fd is readable (or the peer closed, or an error is pending); otherwise the
@@ -115,10 +122,15 @@ impl<T: AsFd> AsyncFd<T> {
         poll_fn(|cx| self.poll_write_ready(cx)).await
     }
 
-    fn poll_io<R>(&self, cx: &mut Context<'_>, direction: Direction, mut op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+    fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         loop {
             let mut guard = ready!(self.poll_ready(cx, direction))?;
-            if let Ok(result) = guard.try_io(|inner| op(inner)) {
+            if let Ok(result) = guard.try_io(&mut op) {
                 return Poll::Ready(result);
             }
         }

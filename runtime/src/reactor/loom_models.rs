@@ -38,7 +38,9 @@ fn loom_event_racing_waker_registration_is_not_lost() {
         let woken = Arc::new(AtomicBool::new(false));
         let reactor = deliver(&io, Ready::READABLE);
         let waker = flag_waker(woken.clone());
-        let ready_at_once = io.poll_ready(&mut Context::from_waker(&waker), Direction::Read).is_ready();
+        let ready_at_once = io
+            .poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+            .is_ready();
         reactor.join().unwrap();
         assert!(ready_at_once || woken.load(SeqCst), "the event was lost");
     });
@@ -58,7 +60,10 @@ fn loom_event_racing_clear_readiness_is_kept() {
         let reactor = deliver(&io, Ready::READABLE);
         io.clear_readiness(event, Direction::Read);
         reactor.join().unwrap();
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready(), "the new data's event was cleared");
+        assert!(
+            io.poll_ready(&mut cx, Direction::Read).is_ready(),
+            "the new data's event was cleared"
+        );
     });
 }
 

@@ -22,8 +22,8 @@ mod ready;
 mod registration;
 mod scheduled_io;
 
-pub use ready::Ready;
 pub(crate) use ready::Direction;
+pub use ready::Ready;
 pub(crate) use registration::Registration;
 pub(crate) use scheduled_io::{ReadyEvent, ScheduledIo};
 
@@ -78,12 +78,14 @@ impl Reactor {
         // SAFETY: epoll_create1 takes no pointers; on success we own the new fd.
         let epoll = unsafe { OwnedFd::from_raw_fd(cvt(libc::epoll_create1(libc::EPOLL_CLOEXEC))?) };
         // SAFETY: eventfd takes no pointers; on success we own the new fd.
-        let unpark_fd =
-            unsafe { OwnedFd::from_raw_fd(cvt(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?) };
+        let unpark_fd = unsafe { OwnedFd::from_raw_fd(cvt(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?) };
         let reactor = Arc::new(Reactor {
             epoll,
             unpark_fd,
-            registrations: Mutex::new(Registrations { slab: Slab::new(), is_shutdown: false }),
+            registrations: Mutex::new(Registrations {
+                slab: Slab::new(),
+                is_shutdown: false,
+            }),
         });
         reactor.epoll_ctl(libc::EPOLL_CTL_ADD, reactor.unpark_fd.as_raw_fd(), UNPARK_TOKEN)?;
         let driver = Driver {
@@ -143,7 +145,13 @@ impl Reactor {
             // write anyway); reset it, and the write that failed is not needed: the fd is readable.
             let mut sink: u64 = 0;
             // SAFETY: reads 8 bytes into a live u64 from our eventfd.
-            unsafe { libc::read(self.unpark_fd.as_raw_fd(), &mut sink as *mut u64 as *mut libc::c_void, 8) };
+            unsafe {
+                libc::read(
+                    self.unpark_fd.as_raw_fd(),
+                    &mut sink as *mut u64 as *mut libc::c_void,
+                    8,
+                )
+            };
         }
     }
 
@@ -152,7 +160,13 @@ impl Reactor {
     pub(crate) fn take_unpark(&self) -> bool {
         let mut count: u64 = 0;
         // SAFETY: reads 8 bytes into a live u64 from our non-blocking eventfd.
-        let read = unsafe { libc::read(self.unpark_fd.as_raw_fd(), &mut count as *mut u64 as *mut libc::c_void, 8) };
+        let read = unsafe {
+            libc::read(
+                self.unpark_fd.as_raw_fd(),
+                &mut count as *mut u64 as *mut libc::c_void,
+                8,
+            )
+        };
         read == 8 && count > 0
     }
 
@@ -169,7 +183,6 @@ impl Reactor {
         }
         wake_list.into_iter().for_each(Waker::wake);
     }
-
 }
 
 /// The error of I/O on a registration whose runtime is gone.
@@ -190,7 +203,12 @@ impl Driver {
         // SAFETY: the buffer has room for EVENTS_CAPACITY events; the kernel writes at most that
         // many and returns how many.
         let count = unsafe {
-            libc::epoll_wait(self.reactor.epoll.as_raw_fd(), self.events.as_mut_ptr(), EVENTS_CAPACITY as libc::c_int, timeout_ms)
+            libc::epoll_wait(
+                self.reactor.epoll.as_raw_fd(),
+                self.events.as_mut_ptr(),
+                EVENTS_CAPACITY as libc::c_int,
+                timeout_ms,
+            )
         };
         if count == -1 {
             let error = io::Error::last_os_error();

@@ -21,7 +21,9 @@ impl Registration {
     }
 
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
-        self.io.poll_ready(cx, direction).map(|ready| ready.map_err(|_| shutdown_error()))
+        self.io
+            .poll_ready(cx, direction)
+            .map(|ready| ready.map_err(|_| shutdown_error()))
     }
 
     pub(crate) fn clear_readiness(&self, event: ReadyEvent, direction: Direction) {

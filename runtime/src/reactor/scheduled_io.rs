@@ -56,7 +56,10 @@ pub(crate) struct Shutdown;
 
 impl ScheduledIo {
     pub(crate) fn new() -> ScheduledIo {
-        ScheduledIo { readiness: AtomicUsize::new(0), waiters: Mutex::new(Waiters::default()) }
+        ScheduledIo {
+            readiness: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters::default()),
+        }
     }
 
     /// Called by the reactor for each event: records the readiness and moves the wakers it
@@ -89,7 +92,10 @@ impl ScheduledIo {
             return Some(Err(Shutdown));
         }
         let ready = Ready::from_usize(word) & direction.mask();
-        (!ready.is_empty()).then_some(Ok(ReadyEvent { ready, tick: word & TICK_MASK }))
+        (!ready.is_empty()).then_some(Ok(ReadyEvent {
+            ready,
+            tick: word & TICK_MASK,
+        }))
     }
 
     /// Ready if the fd is ready in `direction`; otherwise stores the task's waker.

@@ -21,7 +21,9 @@ pub struct Builder {
 impl Builder {
     /// A runtime that runs every task on the thread that calls `block_on`.
     pub fn new_current_thread() -> Builder {
-        Builder { config: current_thread::Config::default() }
+        Builder {
+            config: current_thread::Config::default(),
+        }
     }
 
     /// How many tasks run between two checks of the reactor for ready I/O (default 61). Lower

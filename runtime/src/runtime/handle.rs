@@ -50,7 +50,10 @@ impl Handle {
 
     /// Makes this runtime the current one on this thread until the guard is dropped.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _current: context::enter(self.inner.clone()), _handle: PhantomData }
+        EnterGuard {
+            _current: context::enter(self.inner.clone()),
+            _handle: PhantomData,
+        }
     }
 }
 
@@ -82,11 +85,15 @@ pub struct TryCurrentError {
 
 impl TryCurrentError {
     pub(crate) fn no_context() -> Self {
-        TryCurrentError { thread_local_destroyed: false }
+        TryCurrentError {
+            thread_local_destroyed: false,
+        }
     }
 
     pub(crate) fn thread_local_destroyed() -> Self {
-        TryCurrentError { thread_local_destroyed: true }
+        TryCurrentError {
+            thread_local_destroyed: true,
+        }
     }
 
     /// Whether this thread is exiting and its thread-locals are gone.

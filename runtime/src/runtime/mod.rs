@@ -41,7 +41,10 @@ impl Runtime {
     }
 
     fn from_parts(scheduler: CurrentThread, handle: scheduler::Handle) -> Runtime {
-        Runtime { handle: Handle { inner: handle }, scheduler }
+        Runtime {
+            handle: Handle { inner: handle },
+            scheduler,
+        }
     }
 
     /// Runs `future` to completion on this thread, running the runtime's tasks and I/O meanwhile,

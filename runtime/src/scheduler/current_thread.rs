@@ -56,7 +56,10 @@ pub(crate) struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { event_interval: 61, global_queue_interval: 31 }
+        Config {
+            event_interval: 61,
+            global_queue_interval: 31,
+        }
     }
 }
 
@@ -138,7 +141,10 @@ impl CurrentThread {
             reactor,
             config,
         });
-        let slot = Mutex::new(CoreSlot { core: Some(core), waiters: Vec::new() });
+        let slot = Mutex::new(CoreSlot {
+            core: Some(core),
+            waiters: Vec::new(),
+        });
         Ok((CurrentThread { slot }, handle))
     }
 
@@ -163,7 +169,11 @@ impl CurrentThread {
             }
             thread::park();
         };
-        let guard = CoreGuard { owner: self, handle, core: Some(core) };
+        let guard = CoreGuard {
+            owner: self,
+            handle,
+            core: Some(core),
+        };
         guard.block_on(future)
     }
 
@@ -176,7 +186,10 @@ impl CurrentThread {
             return;
         };
         let _enter = context::enter(super::Handle::CurrentThread(handle.clone()));
-        let running = Running { handle: Arc::as_ptr(handle), core: &*core };
+        let running = Running {
+            handle: Arc::as_ptr(handle),
+            core: &*core,
+        };
         let _running = RunningGuard::set(&running);
         let shared = &handle.shared;
         let local_owner = shared.local_owner.load(Acquire);
@@ -215,7 +228,10 @@ impl CoreGuard<'_> {
     fn block_on<F: Future>(self, mut future: std::pin::Pin<&mut F>) -> F::Output {
         let core: &Core = self.core.as_deref().expect("the core is present until the guard drops");
         let handle = self.handle;
-        let running = Running { handle: Arc::as_ptr(handle), core };
+        let running = Running {
+            handle: Arc::as_ptr(handle),
+            core,
+        };
         let _running = RunningGuard::set(&running);
         let main_waker = Waker::from(handle.clone());
         let mut cx = Context::from_waker(&main_waker);
@@ -420,7 +436,10 @@ mod loom_models {
             };
             let blocks = handle.shared.prepare_park();
             spawner.join().unwrap();
-            assert!(!blocks || handle.reactor.take_unpark(), "the runtime would sleep with a task queued");
+            assert!(
+                !blocks || handle.reactor.take_unpark(),
+                "the runtime would sleep with a task queued"
+            );
             handle.shared.inject.close();
         });
     }

@@ -23,7 +23,13 @@ struct Queue<S: 'static> {
 
 impl<S: 'static> Inject<S> {
     pub(crate) fn new() -> Self {
-        Inject { queue: Mutex::new(Queue { tasks: VecDeque::new(), closed: false }), len: AtomicUsize::new(0) }
+        Inject {
+            queue: Mutex::new(Queue {
+                tasks: VecDeque::new(),
+                closed: false,
+            }),
+            len: AtomicUsize::new(0),
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -84,9 +84,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
         match self.header().state.transition_to_idle() {
             ToIdle::Idle => self.raw().drop_reference(),
-            // The poller's reference becomes the new Notified's.
-            // SAFETY: that reference is live and ours to give.
-            ToIdle::Requeue => self.cell().scheduler.schedule(unsafe { Notified::from_raw(self.raw()) }),
+            ToIdle::Requeue => {
+                // SAFETY: the poller's reference is live and becomes the new Notified's; the task
+                // is still marked NOTIFIED.
+                let notified = unsafe { Notified::from_raw(self.raw()) };
+                self.cell().scheduler.schedule(notified);
+            }
             ToIdle::Cancel => self.cancel_and_complete(),
         }
     }
@@ -120,7 +123,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             if let Some(waker) = waker {
                 let _ = catch_unwind(AssertUnwindSafe(|| waker.wake_by_ref()));
             }
-            if !self.header().state.unset_join_waker_after_complete().is_join_interested() {
+            if !self
+                .header()
+                .state
+                .unset_join_waker_after_complete()
+                .is_join_interested()
+            {
                 // SAFETY: the handle is gone and left the field to us (join waker rule 4).
                 unsafe { *self.header().join_waker.get() = None };
             }
@@ -182,9 +190,11 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 }
 
 pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: as in `poll`; the caller's reference becomes the Notified's.
+    // SAFETY: as in `poll`.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
-    harness.cell().scheduler.schedule(unsafe { Notified::from_raw(harness.raw()) });
+    // SAFETY: the caller's reference becomes the Notified's; the caller marked the task NOTIFIED.
+    let notified = unsafe { Notified::from_raw(harness.raw()) };
+    harness.cell().scheduler.schedule(notified);
 }
 
 pub(super) unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {

@@ -37,7 +37,10 @@ impl<T> Unpin for JoinHandle<T> {}
 impl<T> JoinHandle<T> {
     /// Takes over one reference of `raw`, whose output type is `T`.
     pub(super) fn new(raw: RawTask) -> JoinHandle<T> {
-        JoinHandle { raw, _output: PhantomData }
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
     }
 
     /// Cancels the task: its future is dropped on its runtime's thread, before its next poll, and
@@ -71,7 +74,10 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut output = Poll::Pending;
         // SAFETY: `output` is a Poll<Result<T, JoinError>> and T is this task's output type.
-        unsafe { self.raw.try_read_output(&mut output as *mut Poll<Result<T, JoinError>> as *mut (), cx.waker()) };
+        unsafe {
+            self.raw
+                .try_read_output(&mut output as *mut Poll<Result<T, JoinError>> as *mut (), cx.waker())
+        };
         output
     }
 }
@@ -84,7 +90,9 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("is_finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("is_finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -107,7 +115,9 @@ impl JoinError {
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { repr: Repr::Panic(parking_lot::Mutex::new(payload)) }
+        JoinError {
+            repr: Repr::Panic(parking_lot::Mutex::new(payload)),
+        }
     }
 
     /// Whether the task was cancelled.
@@ -126,7 +136,8 @@ impl JoinError {
     /// # Panics
     /// If the task was cancelled rather than panicking; see [`try_into_panic`](Self::try_into_panic).
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect("`JoinError::into_panic` called on a cancelled task's error; check `is_panic` first")
+        self.try_into_panic()
+            .expect("`JoinError::into_panic` called on a cancelled task's error; check `is_panic` first")
     }
 
     /// The panic's payload, or the error itself when the task was cancelled.

@@ -65,7 +65,10 @@ impl Future for WaitForFlag {
     type Output = u32;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
-        assert!(!self.polling.swap(true, SeqCst), "a task was polled by two threads at once");
+        assert!(
+            !self.polling.swap(true, SeqCst),
+            "a task was polled by two threads at once"
+        );
         let result = if self.ready.load(SeqCst) {
             Poll::Ready(7)
         } else {
@@ -109,7 +112,13 @@ fn spawn_waiting_task() -> Fixture {
     let (task, notified, join) = new_task(future, queue.clone(), false);
     drop(task);
     queue.schedule(notified);
-    Fixture { queue, ready, waker, dropped, join }
+    Fixture {
+        queue,
+        ready,
+        waker,
+        dropped,
+        join,
+    }
 }
 
 /// Sets the flag and wakes the task from another thread.

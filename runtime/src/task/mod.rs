@@ -82,7 +82,10 @@ impl<S: 'static> Task<S> {
     /// # Safety
     /// The caller gives this Task one reference it owns.
     unsafe fn from_raw(raw: RawTask) -> Task<S> {
-        Task { raw, _scheduler: PhantomData }
+        Task {
+            raw,
+            _scheduler: PhantomData,
+        }
     }
 
     fn header(&self) -> &Header {

@@ -5,8 +5,8 @@
 //! `close`, binding a task cancels it at once, so no task outlives the runtime's shutdown.
 
 use super::{Notified, Schedule, Task};
-use crate::util::slab::Slab;
 use crate::loom::Mutex;
+use crate::util::slab::Slab;
 
 pub(crate) struct OwnedTasks<S: 'static> {
     inner: Mutex<Inner<S>>,
@@ -19,7 +19,12 @@ struct Inner<S: 'static> {
 
 impl<S: Schedule> OwnedTasks<S> {
     pub(crate) fn new() -> Self {
-        OwnedTasks { inner: Mutex::new(Inner { tasks: Slab::new(), closed: false }) }
+        OwnedTasks {
+            inner: Mutex::new(Inner {
+                tasks: Slab::new(),
+                closed: false,
+            }),
+        }
     }
 
     /// Adds a new task; returns its `Notified` to be queued, or `None` when the list is closed

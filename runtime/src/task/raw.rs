@@ -93,7 +93,9 @@ impl RawTask {
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
         });
-        RawTask { ptr: NonNull::from(Box::leak(cell)).cast() }
+        RawTask {
+            ptr: NonNull::from(Box::leak(cell)).cast(),
+        }
     }
 
     /// # Safety

@@ -112,7 +112,9 @@ pub(super) enum ToNotified {
 
 impl State {
     pub(super) fn new() -> State {
-        State { word: AtomicUsize::new(INITIAL_STATE) }
+        State {
+            word: AtomicUsize::new(INITIAL_STATE),
+        }
     }
 
     pub(super) fn load(&self) -> Snapshot {
@@ -126,12 +128,10 @@ impl State {
         loop {
             match f(Snapshot(current)) {
                 Err(result) => return result,
-                Ok((next, result)) => {
-                    match self.word.compare_exchange_weak(current, next, AcqRel, Acquire) {
-                        Ok(_) => return result,
-                        Err(actual) => current = actual,
-                    }
-                }
+                Ok((next, result)) => match self.word.compare_exchange_weak(current, next, AcqRel, Acquire) {
+                    Ok(_) => return result,
+                    Err(actual) => current = actual,
+                },
             }
         }
     }
@@ -144,7 +144,14 @@ impl State {
                 return Err(ToRunning::Skip);
             }
             let next = (s.0 & !NOTIFIED) | RUNNING;
-            Ok((next, if s.is_cancelled() { ToRunning::Cancel } else { ToRunning::Poll }))
+            Ok((
+                next,
+                if s.is_cancelled() {
+                    ToRunning::Cancel
+                } else {
+                    ToRunning::Poll
+                },
+            ))
         })
     }
 

@@ -15,7 +15,10 @@ pub(crate) struct Key {
 
 impl Key {
     /// A key that no slab ever hands out (index `u32::MAX` is never reached).
-    pub(crate) const NONE: Key = Key { index: u32::MAX, generation: u32::MAX };
+    pub(crate) const NONE: Key = Key {
+        index: u32::MAX,
+        generation: u32::MAX,
+    };
 
     /// The key as one word: generation in the high half, index in the low half.
     pub(crate) fn to_u64(self) -> u64 {
@@ -24,7 +27,10 @@ impl Key {
 
     /// The inverse of [`Key::to_u64`].
     pub(crate) fn from_u64(word: u64) -> Key {
-        Key { index: word as u32, generation: (word >> 32) as u32 }
+        Key {
+            index: word as u32,
+            generation: (word >> 32) as u32,
+        }
     }
 }
 
@@ -43,7 +49,11 @@ pub(crate) struct Slab<T> {
 
 impl<T> Slab<T> {
     pub(crate) const fn new() -> Slab<T> {
-        Slab { slots: Vec::new(), first_vacant: 0, len: 0 }
+        Slab {
+            slots: Vec::new(),
+            first_vacant: 0,
+            len: 0,
+        }
     }
 
     /// Stores `value` and returns its key.
@@ -51,7 +61,11 @@ impl<T> Slab<T> {
         let index = self.first_vacant;
         let generation = match self.slots.get_mut(index as usize) {
             Some(slot) => {
-                let Slot::Vacant { generation, next_vacant } = *slot else {
+                let Slot::Vacant {
+                    generation,
+                    next_vacant,
+                } = *slot
+                else {
                     unreachable!("the free list points at an occupied slot")
                 };
                 self.first_vacant = next_vacant;
@@ -88,7 +102,9 @@ impl<T> Slab<T> {
             generation: key.generation.wrapping_add(1),
             next_vacant: self.first_vacant,
         };
-        let Slot::Occupied { value, .. } = std::mem::replace(slot, vacant) else { unreachable!() };
+        let Slot::Occupied { value, .. } = std::mem::replace(slot, vacant) else {
+            unreachable!()
+        };
         self.first_vacant = key.index;
         self.len -= 1;
         Some(value)
