@@ -14,3 +14,12 @@ mod tcp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
+
+/// The sockets are `Send + Sync` (checked at compile time).
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<TcpListener>();
+    assert_send_sync::<TcpStream>();
+    assert_send_sync::<OwnedReadHalf>();
+    assert_send_sync::<OwnedWriteHalf>();
+};

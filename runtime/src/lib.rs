@@ -29,3 +29,13 @@ pub mod task;
 
 pub use runtime::Runtime;
 pub use task::spawn;
+
+/// The types users move between threads are `Send + Sync` (checked at compile time).
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Runtime>();
+    assert_send_sync::<runtime::Handle>();
+    assert_send_sync::<task::JoinHandle<()>>();
+    assert_send_sync::<task::JoinError>();
+    assert_send_sync::<io::AsyncFd<std::os::fd::OwnedFd>>();
+};
