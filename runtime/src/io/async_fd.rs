@@ -36,9 +36,7 @@ use std::task::{ready, Context, Poll};
 /// });
 /// ```
 ///
-/// Each direction keeps one waiting task: if two tasks wait to read at once, the later one
-/// displaces the earlier, which is woken to poll again (so nobody waits forever, but they take
-/// turns). Give each direction one task, as with `TcpStream::into_split`.
+/// Several tasks may wait on one `AsyncFd` in the same direction; the next event wakes them all.
 ///
 /// Dropping the `AsyncFd` removes the fd from the reactor and then closes it (by dropping `T`).
 /// If the runtime shuts down first, waiting for readiness returns an error.

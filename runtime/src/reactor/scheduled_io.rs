@@ -26,20 +26,59 @@ pub(crate) struct ScheduledIo {
     waiters: Mutex<Waiters>,
 }
 
-/// One slot per direction. A second task waiting in the same direction displaces the first,
-/// which is woken so that it polls again (and never waits forever).
+/// The tasks waiting in each direction.
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: WaiterList,
+    writer: WaiterList,
 }
 
 impl Waiters {
-    fn slot(&mut self, direction: Direction) -> &mut Option<Waker> {
+    fn list(&mut self, direction: Direction) -> &mut WaiterList {
         match direction {
             Direction::Read => &mut self.reader,
             Direction::Write => &mut self.writer,
         }
+    }
+}
+
+/// How many distinct wakers past the first one direction keeps before it wakes them all to
+/// re-register: a bound on the memory that wakers of dropped futures can hold until the next
+/// event. More live waiters than this on one fd in one direction would keep re-polling.
+const MAX_EXTRA_WAITERS: usize = 64;
+
+/// The wakers waiting in one direction: one inline (the usual case, no allocation), the rest in
+/// a vector that is allocated only when several tasks wait on the same fd. All are woken together
+/// by the next event.
+#[derive(Default)]
+struct WaiterList {
+    first: Option<Waker>,
+    /// Non-empty only while `first` is set.
+    rest: Vec<Waker>,
+}
+
+impl WaiterList {
+    /// Adds `waker` unless one that wakes the same task is already waiting. If the list is full,
+    /// the wakers already in it are moved to `evicted` (to be woken after the lock is released).
+    fn register(&mut self, waker: &Waker, evicted: &mut Vec<Waker>) {
+        let Some(first) = &self.first else {
+            self.first = Some(waker.clone());
+            return;
+        };
+        if first.will_wake(waker) || self.rest.iter().any(|waiting| waiting.will_wake(waker)) {
+            return;
+        }
+        if self.rest.len() == MAX_EXTRA_WAITERS {
+            self.take_all(evicted);
+            self.first = Some(waker.clone());
+            return;
+        }
+        self.rest.push(waker.clone());
+    }
+
+    fn take_all(&mut self, into: &mut Vec<Waker>) {
+        into.extend(self.first.take());
+        into.append(&mut self.rest);
     }
 }
 
@@ -71,10 +110,10 @@ impl ScheduledIo {
         });
         let mut waiters = self.waiters.lock();
         if !(ready & Direction::Read.mask()).is_empty() {
-            wake_list.extend(waiters.reader.take());
+            waiters.reader.take_all(wake_list);
         }
         if !(ready & Direction::Write.mask()).is_empty() {
-            wake_list.extend(waiters.writer.take());
+            waiters.writer.take_all(wake_list);
         }
     }
 
@@ -82,8 +121,8 @@ impl ScheduledIo {
     pub(crate) fn shutdown(&self, wake_list: &mut Vec<Waker>) {
         self.readiness.fetch_or(SHUTDOWN, AcqRel);
         let mut waiters = self.waiters.lock();
-        wake_list.extend(waiters.reader.take());
-        wake_list.extend(waiters.writer.take());
+        waiters.reader.take_all(wake_list);
+        waiters.writer.take_all(wake_list);
     }
 
     fn ready_event(&self, direction: Direction) -> Option<Result<ReadyEvent, Shutdown>> {
@@ -103,20 +142,15 @@ impl ScheduledIo {
         if let Some(event) = self.ready_event(direction) {
             return Poll::Ready(event);
         }
-        let (displaced, event) = {
+        let mut evicted = Vec::new();
+        let event = {
             let mut waiters = self.waiters.lock();
-            let slot = waiters.slot(direction);
-            let displaced = match slot {
-                Some(waker) if waker.will_wake(cx.waker()) => None,
-                _ => slot.replace(cx.waker().clone()),
-            };
+            waiters.list(direction).register(cx.waker(), &mut evicted);
             // The reactor sets readiness before taking this lock, so checking again under it
             // cannot miss an event that came after the first check.
-            (displaced, self.ready_event(direction))
+            self.ready_event(direction)
         };
-        if let Some(displaced) = displaced {
-            displaced.wake();
-        }
+        evicted.into_iter().for_each(Waker::wake);
         match event {
             Some(event) => Poll::Ready(event),
             None => Poll::Pending,

@@ -11,10 +11,12 @@
 //! # The loop (`CoreGuard::block_on`)
 //!
 //! 1. Poll the `block_on` future if its waker fired.
-//! 2. Run up to `event_interval` tasks. If the queues run dry, park: block in `epoll_wait` until
-//!    an fd is ready or another thread writes the eventfd, then go to 1.
-//! 3. After `event_interval` tasks, check the reactor without blocking (so a task that wakes
-//!    itself forever cannot starve sockets), then go to 1.
+//! 2. Run up to `event_interval` tasks, then go to 1. If the queues run dry and the `block_on`
+//!    future was not woken, park: block in `epoll_wait` until an fd is ready or another thread
+//!    writes the eventfd.
+//! 3. Every `event_interval` polls (of tasks or of the `block_on` future) without a park, check
+//!    the reactor without blocking, so that a task that wakes itself forever cannot starve
+//!    sockets.
 //!
 //! # Parking without lost wake-ups
 //!
@@ -78,6 +80,8 @@ struct CoreSlot {
 struct Core {
     local_queue: RefCell<VecDeque<Notified<Arc<Handle>>>>,
     tick: Cell<u32>,
+    /// Polls (of tasks and of the `block_on` future) since the reactor was last checked.
+    polls_since_io: Cell<u32>,
     driver: RefCell<Driver>,
 }
 
@@ -128,6 +132,7 @@ impl CurrentThread {
         let core = Box::new(Core {
             local_queue: RefCell::new(VecDeque::with_capacity(64)),
             tick: Cell::new(0),
+            polls_since_io: Cell::new(0),
             driver: RefCell::new(driver),
         });
         let handle = Arc::new(Handle {
@@ -241,6 +246,7 @@ impl CoreGuard<'_> {
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
+                core.count_poll(handle);
             }
             core.run_tasks(handle);
         }
@@ -274,20 +280,31 @@ impl Drop for RunningGuard {
 }
 
 impl Core {
-    /// Runs up to `event_interval` tasks; parks if the queues run dry, otherwise checks the
-    /// reactor without blocking.
+    /// Runs up to `event_interval` tasks; parks if the queues run dry (unless the `block_on`
+    /// future is waiting to be polled).
     fn run_tasks(&self, handle: &Handle) {
         for _ in 0..handle.config.event_interval {
-            match self.next_task(handle) {
-                Some(task) => task.run(),
-                None => {
-                    if !handle.shared.main_woken.load(Acquire) {
-                        self.park(handle);
-                    }
-                    return;
+            let Some(task) = self.next_task(handle) else {
+                if !handle.shared.main_woken.load(Acquire) {
+                    self.park(handle);
                 }
-            }
+                return;
+            };
+            task.run();
+            self.count_poll(handle);
         }
+    }
+
+    /// Counts one poll; after `event_interval` polls without a look at the reactor, checks it
+    /// without blocking, so that tasks (or a `block_on` future) that keep waking themselves
+    /// cannot starve I/O.
+    fn count_poll(&self, handle: &Handle) {
+        let polls = self.polls_since_io.get() + 1;
+        if polls < handle.config.event_interval {
+            self.polls_since_io.set(polls);
+            return;
+        }
+        self.polls_since_io.set(0);
         self.driver.borrow_mut().turn(Some(std::time::Duration::ZERO));
     }
 
@@ -307,6 +324,7 @@ impl Core {
     fn park(&self, handle: &Handle) {
         if handle.shared.prepare_park() {
             self.driver.borrow_mut().turn(None);
+            self.polls_since_io.set(0);
         }
         handle.shared.parked.store(false, SeqCst);
     }
