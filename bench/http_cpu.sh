@@ -19,7 +19,9 @@ declare -A server=([mini]=target/release/examples/hello_http [tokio]=target/rele
 port=18080
 clk=$(getconf CLK_TCK)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+# Voluntary context switches (the server blocking in epoll_wait) summed over its threads.
+sleeps() { cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}'; }
 
 wait_port() {
   for _ in $(seq 100); do
@@ -29,8 +31,8 @@ wait_port() {
   echo "server did not start on port $1" >&2; return 1
 }
 
-printf '| round | runtime | requests/s | p99 latency | CPU µs/request |%s\n' "${STRACE:+ syscalls/request | breakdown |}"
-printf '|---|---|---|---|---|%s\n' "${STRACE:+---|---|}"
+printf '| round | runtime | requests/s | p99 latency | CPU µs/request (user + sys) | sleeps/request |%s\n' "${STRACE:+ syscalls/request | breakdown |}"
+printf '|---|---|---|---|---|---|%s\n' "${STRACE:+---|---|}"
 for round in $(seq "$rounds"); do
   for variant in mini tokio; do
     port=$((port + 1))
@@ -42,22 +44,26 @@ for round in $(seq "$rounds"); do
       tracer=$!
       sleep 0.5
     fi
-    before=$(cpu_ticks "$pid")
+    read -r user0 sys0 < <(cpu_ticks "$pid")
+    sleeps0=$(sleeps "$pid")
     out=$(taskset -c 1 wrk -t1 -c50 -d"${seconds}s" --latency "http://127.0.0.1:$port/")
-    after=$(cpu_ticks "$pid")
+    read -r user1 sys1 < <(cpu_ticks "$pid")
+    sleeps1=$(sleeps "$pid")
     [ -n "${STRACE:-}" ] && { kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true; }
     kill "$pid"; wait "$pid" 2>/dev/null || true
     requests=$(echo "$out" | awk '/requests in/ {print $1}')
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-    cpu=$(awk -v t=$((after - before)) -v c="$clk" -v r="$requests" 'BEGIN {printf "%.2f", t / c / r * 1e6}')
+    cpu=$(awk -v u=$((user1 - user0)) -v s=$((sys1 - sys0)) -v c="$clk" -v r="$requests" \
+      'BEGIN {printf "%.2f (%.2f + %.2f)", (u + s) / c / r * 1e6, u / c / r * 1e6, s / c / r * 1e6}')
     extra=""
+    slept=$(awk -v s=$((sleeps1 - sleeps0)) -v r="$requests" 'BEGIN {printf "%.4f", s / r}')
     if [ -n "${STRACE:-}" ]; then
       total=$(awk '$NF == "total" {print $4}' "/tmp/strace-$variant.txt")
       per=$(awk -v s="$total" -v r="$requests" 'BEGIN {printf "%.3f", s / r}')
       breakdown=$(awk -v r="$requests" 'NR > 2 && $NF != "total" && $1 !~ /^-/ && $4 / r >= 0.001 {printf "%s %.3f, ", $NF, $4 / r}' "/tmp/strace-$variant.txt")
       extra=" $per | ${breakdown%, } |"
     fi
-    printf '| %s | %s | %s | %s | %s |%s\n' "$round" "$variant" "$rps" "$p99" "$cpu" "$extra"
+    printf '| %s | %s | %s | %s | %s | %s |%s\n' "$round" "$variant" "$rps" "$p99" "$cpu" "$slept" "$extra"
   done
 done
