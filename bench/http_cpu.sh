@@ -13,9 +13,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 rounds=${2:-3}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release --example hello_http -p mini >/dev/null 2>&1
-cargo build --release -p mini-bench --bin hello_http_tokio >/dev/null 2>&1
-declare -A server=([mini]=target/release/examples/hello_http [tokio]=target/release/hello_http_tokio)
+source bench/common.sh
+build_servers
 port=18080
 clk=$(getconf CLK_TCK)
 
@@ -23,13 +22,6 @@ cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 # Voluntary context switches (the server blocking in epoll_wait) summed over its threads.
 sleeps() { cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}'; }
 
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "server did not start on port $1" >&2; return 1
-}
 
 printf '| round | runtime | requests/s | p99 latency | CPU µs/request (user + sys) | sleeps/request |%s\n' "${STRACE:+ syscalls/request | breakdown |}"
 printf '|---|---|---|---|---|---|%s\n' "${STRACE:+---|---|}"

@@ -9,19 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n1=${1:-20000}
 n2=${2:-60000}
-cargo build --release --example hello_http -p mini >/dev/null 2>&1
-cargo build --release -p mini-bench --bin hello_http_tokio --bin http_load >/dev/null 2>&1
-declare -A server=([mini]=target/release/examples/hello_http [tokio]=target/release/hello_http_tokio)
+source bench/common.sh
+build_servers
 port=19080
 out=$(mktemp -d)
 
-wait_port() {
-  for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server did not start on port $1" >&2; return 1
-}
 
 instructions() { # variant requests
   port=$((port + 1))

@@ -15,7 +15,9 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
     let connections: usize = args.next().map_or(50, |n| n.parse().expect("CONNECTIONS is a number"));
-    let requests: usize = args.next().map_or(100_000, |n| n.parse().expect("REQUESTS is a number"));
+    let requests: usize = args
+        .next()
+        .map_or(100_000, |n| n.parse().expect("REQUESTS is a number"));
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut streams = (0..connections)
         .map(|_| {

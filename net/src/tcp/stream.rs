@@ -3,7 +3,7 @@
 use super::split::{split, split_owned, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::addr::{each_addr, ToSocketAddrs};
 use crate::sys;
-use mini_runtime::io::AsyncFd;
+use mini_runtime::io::{AsyncFd, ReadyGuard};
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut};
@@ -11,6 +11,12 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+
+/// `AsyncFd::poll_read_ready` or `AsyncFd::poll_write_ready`: the direction of an operation.
+type PollReady = for<'a> fn(
+    &'a AsyncFd<std::net::TcpStream>,
+    &mut Context<'_>,
+) -> Poll<io::Result<ReadyGuard<'a, std::net::TcpStream>>>;
 
 /// A TCP connection.
 ///
@@ -164,7 +170,13 @@ impl TcpStream {
     // The operations themselves, on `&self`, shared by the stream, `&TcpStream` and the halves.
 
     pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_drain(cx, buf.len(), |fd| sys::recv(fd, buf, 0))
+        let wanted = buf.len();
+        self.poll_io(
+            cx,
+            AsyncFd::poll_read_ready,
+            |fd| sys::recv(fd, buf, 0),
+            |n| n > 0 && n < wanted,
+        )
     }
 
     pub(crate) fn poll_read_vectored_shared(
@@ -172,36 +184,22 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        let wanted = bufs.iter().map(|buf| buf.len()).sum();
-        self.poll_drain(cx, wanted, |fd| sys::recv_vectored(fd, bufs))
-    }
-
-    /// Runs a read when the socket is readable. A read that returns fewer bytes than `wanted`
-    /// emptied the socket's receive queue, so the readiness is cleared at once: the next read
-    /// waits for a new event instead of spending a syscall to learn `EAGAIN`.
-    fn poll_drain(
-        &self,
-        cx: &mut Context<'_>,
-        wanted: usize,
-        mut read: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        loop {
-            let mut guard = ready!(self.io.poll_read_ready(cx))?;
-            match guard.try_io(|stream| read(stream.as_fd())) {
-                Ok(Ok(n)) => {
-                    if n > 0 && n < wanted {
-                        guard.clear_ready();
-                    }
-                    return Poll::Ready(Ok(n));
-                }
-                Ok(Err(error)) => return Poll::Ready(Err(error)),
-                Err(_would_block) => continue,
-            }
-        }
+        let wanted: usize = bufs.iter().map(|buf| buf.len()).sum();
+        self.poll_io(
+            cx,
+            AsyncFd::poll_read_ready,
+            |fd| sys::recv_vectored(fd, bufs),
+            |n| n > 0 && n < wanted,
+        )
     }
 
     pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_fill(cx, buf.len(), |fd| sys::send(fd, buf))
+        self.poll_io(
+            cx,
+            AsyncFd::poll_write_ready,
+            |fd| sys::send(fd, buf),
+            |n| n < buf.len(),
+        )
     }
 
     pub(crate) fn poll_write_vectored_shared(
@@ -209,23 +207,33 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let wanted = bufs.iter().map(|buf| buf.len()).sum();
-        self.poll_fill(cx, wanted, |fd| sys::send_vectored(fd, bufs))
+        let wanted: usize = bufs.iter().map(|buf| buf.len()).sum();
+        self.poll_io(
+            cx,
+            AsyncFd::poll_write_ready,
+            |fd| sys::send_vectored(fd, bufs),
+            |n| n < wanted,
+        )
     }
 
-    /// Runs a write when the socket is writable. A write shorter than `wanted` filled the send
-    /// buffer, so the readiness is cleared at once (as for reads).
-    fn poll_fill(
+    /// Runs `op` once the socket is ready in `op`'s direction, waiting again on `WouldBlock`.
+    ///
+    /// When `exhausted(n)` says the operation moved fewer bytes than it could have (a stream
+    /// read that came back short emptied the receive queue; a short write filled the send
+    /// buffer), the readiness is cleared at once: the next call waits for a new event instead of
+    /// spending a syscall to learn `EAGAIN`.
+    fn poll_io(
         &self,
         cx: &mut Context<'_>,
-        wanted: usize,
-        mut write: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
+        poll_ready: PollReady,
+        mut op: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
+        exhausted: impl Fn(usize) -> bool,
     ) -> Poll<io::Result<usize>> {
         loop {
-            let mut guard = ready!(self.io.poll_write_ready(cx))?;
-            match guard.try_io(|stream| write(stream.as_fd())) {
+            let mut guard = ready!(poll_ready(&self.io, cx))?;
+            match guard.try_io(|stream| op(stream.as_fd())) {
                 Ok(Ok(n)) => {
-                    if n < wanted {
+                    if exhausted(n) {
                         guard.clear_ready();
                     }
                     return Poll::Ready(Ok(n));

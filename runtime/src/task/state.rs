@@ -175,29 +175,18 @@ impl State {
         Snapshot(previous.0 ^ (RUNNING | COMPLETE))
     }
 
-    /// `Waker::wake_by_ref`: on `Submit` one new reference was taken for the `Notified`.
-    pub(super) fn transition_to_notified_by_ref(&self) -> ToNotified {
+    /// A waker fires. With `consume_ref` (`Waker::wake`) the waker gives up its reference: on
+    /// `Submit` it becomes the `Notified`'s, on `DoNothing` the caller must drop it. Without
+    /// (`Waker::wake_by_ref`), `Submit` takes one new reference for the `Notified`.
+    pub(super) fn transition_to_notified(&self, consume_ref: bool) -> ToNotified {
         self.update(|s| {
             if s.is_complete() || s.has(NOTIFIED) {
                 Err(ToNotified::DoNothing)
             } else if s.is_running() {
                 Ok((s.0 | NOTIFIED, ToNotified::DoNothing))
             } else {
-                Ok(((s.0 | NOTIFIED) + REF_ONE, ToNotified::Submit))
-            }
-        })
-    }
-
-    /// `Waker::wake`, which consumes the waker's reference: on `Submit` that reference moves to
-    /// the `Notified`; on `DoNothing` the caller must drop it.
-    pub(super) fn transition_to_notified_by_val(&self) -> ToNotified {
-        self.update(|s| {
-            if s.is_complete() || s.has(NOTIFIED) {
-                Err(ToNotified::DoNothing)
-            } else if s.is_running() {
-                Ok((s.0 | NOTIFIED, ToNotified::DoNothing))
-            } else {
-                Ok((s.0 | NOTIFIED, ToNotified::Submit))
+                let new_ref = if consume_ref { 0 } else { REF_ONE };
+                Ok(((s.0 | NOTIFIED) + new_ref, ToNotified::Submit))
             }
         })
     }

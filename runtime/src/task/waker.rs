@@ -32,7 +32,7 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
 unsafe fn wake_by_val(ptr: *const ()) {
     // SAFETY: see `raw_task`.
     let raw = unsafe { raw_task(ptr) };
-    match raw.header().state.transition_to_notified_by_val() {
+    match raw.header().state.transition_to_notified(true) {
         ToNotified::Submit => raw.schedule(),
         ToNotified::DoNothing => raw.drop_reference(),
     }
@@ -41,7 +41,7 @@ unsafe fn wake_by_val(ptr: *const ()) {
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: see `raw_task`.
     let raw = unsafe { raw_task(ptr) };
-    if let ToNotified::Submit = raw.header().state.transition_to_notified_by_ref() {
+    if let ToNotified::Submit = raw.header().state.transition_to_notified(false) {
         raw.schedule();
     }
 }
