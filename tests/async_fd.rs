@@ -118,3 +118,30 @@ fn operations_that_would_block_report_would_block_not_an_error() {
         assert_eq!(error.kind(), ErrorKind::WouldBlock, "the wrapped fd is non-blocking");
     })
 }
+
+#[test]
+fn an_error_that_was_consumed_does_not_make_read_with_spin() {
+    run(|| async {
+        // A connected UDP socket to a port nobody listens on: the ICMP port-unreachable raises
+        // EPOLLERR, and the first recv returns ECONNREFUSED (consuming the error).
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        socket.connect(closed_addr).unwrap();
+        let socket = AsyncFd::new(socket).unwrap();
+        socket.get_ref().send(b"anyone?").unwrap();
+        let mut buf = [0u8; 16];
+        let error = socket.read_with(|s| s.recv(&mut buf)).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ConnectionRefused);
+        // Now nothing is pending: the next read must wait (Pending), not loop on WouldBlock.
+        let mut attempts = 0;
+        let next = futures::FutureExt::now_or_never(socket.read_with(|s| {
+            attempts += 1;
+            assert!(attempts < 100, "read_with is spinning on a stale error flag");
+            s.recv(&mut buf)
+        }));
+        assert!(next.is_none(), "nothing was sent, so the read must wait");
+    })
+}

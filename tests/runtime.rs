@@ -424,3 +424,42 @@ fn a_runtime_is_send_and_sync_and_can_be_shared() {
         assert_eq!(runtime.block_on(async { 2 }), 2);
     })
 }
+
+#[test]
+fn a_thread_waiting_for_the_core_panics_if_the_holder_spawned_local_tasks_meanwhile() {
+    with_timeout(|| {
+        let runtime = Runtime::new().unwrap();
+        let (waiting_tx, waiting_rx) = std::sync::mpsc::channel::<()>();
+        thread::scope(|scope| {
+            let runtime = &runtime;
+            let local = runtime.block_on(async {
+                // Thread B enters block_on while we hold the core; its future's first poll (made
+                // while it waits for the core) tells us it is waiting.
+                let waiter = scope.spawn(move || {
+                    catch_unwind(AssertUnwindSafe(|| {
+                        let mut told = false;
+                        runtime.block_on(std::future::poll_fn(|_| {
+                            if !told {
+                                told = true;
+                                waiting_tx.send(()).unwrap();
+                            }
+                            std::task::Poll::<()>::Pending
+                        }))
+                    }))
+                });
+                waiting_rx.recv().unwrap();
+                let shared = std::rc::Rc::new(());
+                let local = mini::task::spawn_local(async move {
+                    let _shared = shared;
+                    pending::<()>().await
+                });
+                (waiter, local)
+            });
+            let (waiter, local) = local;
+            let message = message_of(&*waiter.join().unwrap().unwrap_err());
+            assert!(message.contains("spawn_local"), "{message}");
+            local.abort();
+            assert!(runtime.block_on(local).unwrap_err().is_cancelled());
+        });
+    })
+}

@@ -170,13 +170,17 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io
     Ok(n as usize)
 }
 
+/// The most buffers one `readv`/`sendmsg` takes (`IOV_MAX` on Linux); the rest wait for the next
+/// call.
+pub(crate) const IOV_MAX: usize = 1024;
+
 pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
     // SAFETY: IoSliceMut is ABI-compatible with iovec; the kernel writes within each buffer.
     let n = cvt(unsafe {
         libc::readv(
             fd.as_raw_fd(),
             bufs.as_mut_ptr() as *const libc::iovec,
-            bufs.len().min(1024) as libc::c_int,
+            bufs.len().min(IOV_MAX) as libc::c_int,
         )
     })?;
     Ok(n as usize)
@@ -199,7 +203,7 @@ pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Res
     // SAFETY: all zeroes is a valid msghdr (no name, no control data).
     let mut message: libc::msghdr = unsafe { mem::zeroed() };
     message.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-    message.msg_iovlen = bufs.len().min(1024) as _;
+    message.msg_iovlen = bufs.len().min(IOV_MAX) as _;
     // SAFETY: IoSlice is ABI-compatible with iovec; the kernel only reads the buffers.
     let n = cvt(unsafe { libc::sendmsg(fd.as_raw_fd(), &message, libc::MSG_NOSIGNAL) })?;
     Ok(n as usize)

@@ -4,6 +4,7 @@
 use crate::runtime::TryCurrentError;
 use crate::scheduler;
 use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
 
 thread_local! {
     static CONTEXT: Context = const { Context { handle: RefCell::new(None), in_runtime: Cell::new(false) } };
@@ -21,22 +22,30 @@ pub(crate) const OUTSIDE_RUNTIME: &str = "must be called from within a mini runt
      task (`#[mini::main]` sets one up), or after `Runtime::enter`";
 
 /// Calls `f` with the runtime entered on this thread.
+///
+/// `f` runs on a clone of the handle, outside the thread-local's borrow, so that it may itself
+/// enter a runtime (a future dropped by `spawn` on a closed runtime may).
 pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Result<R, TryCurrentError> {
-    match CONTEXT.try_with(|context| context.handle.borrow().as_ref().map(f)) {
-        Ok(Some(result)) => Ok(result),
+    match CONTEXT.try_with(|context| context.handle.borrow().clone()) {
+        Ok(Some(handle)) => Ok(f(&handle)),
         Ok(None) => Err(TryCurrentError::no_context()),
         Err(_) => Err(TryCurrentError::thread_local_destroyed()),
     }
 }
 
 /// Makes `handle` the current runtime until dropped; then the previous one is current again.
+/// Not `Send`: it must be dropped on the thread whose context it changed.
 pub(crate) struct SetCurrentGuard {
     previous: Option<scheduler::Handle>,
+    _not_send: PhantomData<*const ()>,
 }
 
 pub(crate) fn enter(handle: scheduler::Handle) -> SetCurrentGuard {
     let previous = CONTEXT.with(|context| context.handle.replace(Some(handle)));
-    SetCurrentGuard { previous }
+    SetCurrentGuard {
+        previous,
+        _not_send: PhantomData,
+    }
 }
 
 impl Drop for SetCurrentGuard {

@@ -75,7 +75,9 @@ impl TcpListener {
     /// Polls for a connection; the task is woken when one arrives.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (fd, peer) = ready!(self.io.poll_read_with(cx, |listener| sys::accept(listener.as_fd())))?;
-        Poll::Ready(TcpStream::from_connected(fd).map(|stream| (stream, peer)))
+        // Registered with the listener's runtime, wherever this is polled.
+        let io = self.io.new_sibling(std::net::TcpStream::from(fd))?;
+        Poll::Ready(Ok((TcpStream::from_accepted(io), peer)))
     }
 
     /// The connections as a [`Stream`](futures_core::Stream) that never ends.

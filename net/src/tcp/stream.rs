@@ -75,8 +75,13 @@ impl TcpStream {
         Ok(stream)
     }
 
+    /// Wraps a socket registered by its listener.
+    pub(crate) fn from_accepted(io: AsyncFd<std::net::TcpStream>) -> TcpStream {
+        TcpStream { io }
+    }
+
     /// Wraps a connected (or connecting) non-blocking socket.
-    pub(crate) fn from_connected(fd: OwnedFd) -> io::Result<TcpStream> {
+    fn from_connected(fd: OwnedFd) -> io::Result<TcpStream> {
         Ok(TcpStream {
             io: AsyncFd::new(std::net::TcpStream::from(fd))?,
         })
@@ -184,7 +189,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        let wanted: usize = bufs.iter().map(|buf| buf.len()).sum();
+        let wanted: usize = bufs.iter().take(sys::IOV_MAX).map(|buf| buf.len()).sum();
         self.poll_io(
             cx,
             AsyncFd::poll_read_ready,
@@ -207,7 +212,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let wanted: usize = bufs.iter().map(|buf| buf.len()).sum();
+        let wanted: usize = bufs.iter().take(sys::IOV_MAX).map(|buf| buf.len()).sum();
         self.poll_io(
             cx,
             AsyncFd::poll_write_ready,

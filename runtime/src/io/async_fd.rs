@@ -2,11 +2,12 @@
 //! guard that says it is ready.
 
 use crate::context;
-use crate::reactor::{Direction, Ready, ReadyEvent, Registration};
+use crate::reactor::{Direction, Reactor, Ready, ReadyEvent, Registration};
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 /// A file descriptor registered with the current runtime's reactor, so that tasks can wait until
@@ -59,6 +60,20 @@ impl<T: AsFd> AsyncFd<T> {
         let Ok(reactor) = context::with_current(|handle| handle.reactor().clone()) else {
             panic!("`AsyncFd::new` {}", context::OUTSIDE_RUNTIME)
         };
+        AsyncFd::register(&reactor, inner)
+    }
+
+    /// Registers `inner` with the reactor that `self` is registered with, rather than the current
+    /// runtime's: what a listener does with the connections it accepts, so that they belong to
+    /// the listener's runtime wherever `accept` is polled.
+    ///
+    /// # Errors
+    /// As for [`AsyncFd::new`], and an error if that runtime has shut down.
+    pub fn new_sibling<U: AsFd>(&self, inner: U) -> io::Result<AsyncFd<U>> {
+        AsyncFd::register(self.registration.reactor(), inner)
+    }
+
+    fn register(reactor: &Arc<Reactor>, inner: T) -> io::Result<AsyncFd<T>> {
         let registration = reactor.register(inner.as_fd().as_raw_fd())?;
         Ok(AsyncFd {
             registration,
@@ -91,11 +106,7 @@ impl<T: AsFd> AsyncFd<T> {
 
     fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyGuard<'_, T>>> {
         let event = ready!(self.registration.poll_ready(cx, direction))?;
-        Poll::Ready(Ok(ReadyGuard {
-            fd: self,
-            event,
-            direction,
-        }))
+        Poll::Ready(Ok(ReadyGuard { fd: self, event }))
     }
 
     /// Ready when the fd is readable (or the peer closed, or an error is pending); otherwise the
@@ -188,7 +199,6 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
 pub struct ReadyGuard<'a, T: AsFd> {
     fd: &'a AsyncFd<T>,
     event: ReadyEvent,
-    direction: Direction,
 }
 
 impl<'a, T: AsFd> ReadyGuard<'a, T> {
@@ -199,9 +209,10 @@ impl<'a, T: AsFd> ReadyGuard<'a, T> {
 
     /// Forgets this direction's readiness, so that the next wait blocks until a new event. Call it
     /// when an operation returned `WouldBlock`, or when you know the fd is drained (a stream read
-    /// that returned fewer bytes than asked). Closed and error flags are never cleared.
+    /// that returned fewer bytes than asked). The closed flags are never cleared (after the peer's
+    /// FIN a read returns `Ok(0)` at once); an error flag is, with the readiness it came with.
     pub fn clear_ready(&mut self) {
-        self.fd.registration.clear_readiness(self.event, self.direction);
+        self.fd.registration.clear_readiness(self.event);
     }
 
     /// Runs `op`; if it returns `WouldBlock`, clears the readiness and returns `Err(TryIoError)`

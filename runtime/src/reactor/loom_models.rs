@@ -58,7 +58,7 @@ fn loom_event_racing_clear_readiness_is_kept() {
         };
         // The task's read said WouldBlock; meanwhile the reactor reports new data.
         let reactor = deliver(&io, Ready::READABLE);
-        io.clear_readiness(event, Direction::Read);
+        io.clear_readiness(event);
         reactor.join().unwrap();
         assert!(
             io.poll_ready(&mut cx, Direction::Read).is_ready(),
@@ -76,7 +76,7 @@ fn loom_clearing_read_readiness_keeps_write_readiness_and_closed_flags() {
         let std::task::Poll::Ready(Ok(event)) = io.poll_ready(&mut cx, Direction::Read) else {
             panic!("readiness was set")
         };
-        io.clear_readiness(event, Direction::Read);
+        io.clear_readiness(event);
         assert!(io.poll_ready(&mut cx, Direction::Write).is_ready());
         // READ_CLOSED stays: a read after the peer's FIN must not wait.
         assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());

@@ -31,6 +31,7 @@ use crate::util::slab::{Key, Slab};
 use parking_lot::Mutex;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -142,16 +143,17 @@ impl Reactor {
         let written = unsafe { libc::write(self.unpark_fd.as_raw_fd(), &one as *const u64 as *const libc::c_void, 8) };
         if written == -1 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock {
             // The counter is saturated (it is never read, since edge-triggered epoll reports each
-            // write anyway); reset it, and the write that failed is not needed: the fd is readable.
+            // write anyway): reset it and write again, so that this wake is an edge of its own.
             let mut sink: u64 = 0;
-            // SAFETY: reads 8 bytes into a live u64 from our eventfd.
+            // SAFETY: reads 8 bytes into a live u64 from our eventfd; then writes 8 from `one`.
             unsafe {
                 libc::read(
                     self.unpark_fd.as_raw_fd(),
                     &mut sink as *mut u64 as *mut libc::c_void,
                     8,
-                )
-            };
+                );
+                libc::write(self.unpark_fd.as_raw_fd(), &one as *const u64 as *const libc::c_void, 8);
+            }
         }
     }
 
@@ -181,7 +183,21 @@ impl Reactor {
                 io.shutdown(&mut wake_list);
             }
         }
-        wake_list.into_iter().for_each(Waker::wake);
+        wake_all(wake_list);
+    }
+}
+
+/// Wakes every waker, even if one panics (a foreign executor's might); the first panic is
+/// raised again once all are woken, so no task is left waiting for a wake that was dropped.
+pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+    let mut first_panic = None;
+    for waker in wakers {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        resume_unwind(payload);
     }
 }
 
@@ -229,6 +245,6 @@ impl Driver {
                 }
             }
         }
-        self.wake_list.drain(..).for_each(Waker::wake);
+        wake_all(self.wake_list.drain(..));
     }
 }

@@ -5,8 +5,8 @@ use std::ops;
 
 /// What a registered fd was last reported ready for.
 ///
-/// Returned by [`ReadyGuard::ready`](crate::io::ReadyGuard::ready). The closed and error flags are
-/// never cleared once seen: after the peer's FIN, reads keep returning `Ok(0)` without waiting.
+/// Returned by [`ReadyGuard::ready`](crate::io::ReadyGuard::ready). The closed flags are never
+/// cleared once seen: after the peer's FIN, reads keep returning `Ok(0)` without waiting.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Ready(usize);
 
@@ -18,6 +18,7 @@ impl Ready {
     /// Data can be written, or a connect finished (`EPOLLOUT`).
     pub const WRITABLE: Ready = Ready(1 << 1);
     /// The peer shut down its writing side, or the connection is gone (`EPOLLRDHUP`, `EPOLLHUP`).
+    /// Never cleared once seen.
     pub const READ_CLOSED: Ready = Ready(1 << 2);
     /// Writing can no longer succeed (`EPOLLHUP`).
     pub const WRITE_CLOSED: Ready = Ready(1 << 3);
@@ -101,6 +102,13 @@ impl ops::BitAnd for Ready {
     }
 }
 
+impl ops::Not for Ready {
+    type Output = Ready;
+    fn not(self) -> Ready {
+        Ready(!self.0 & Ready::MASK)
+    }
+}
+
 impl fmt::Debug for Ready {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names = [
@@ -120,7 +128,7 @@ impl fmt::Debug for Ready {
     }
 }
 
-/// The direction a task waits in; each has its own waker slot in a registration.
+/// The direction a task waits in; each has its own list of waiting tasks in a registration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Direction {
     Read,
@@ -133,14 +141,6 @@ impl Direction {
         match self {
             Direction::Read => Ready::READABLE | Ready::READ_CLOSED | Ready::ERROR,
             Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED | Ready::ERROR,
-        }
-    }
-
-    /// The readiness that an operation returning `WouldBlock` in this direction clears.
-    pub(crate) fn clearable(self) -> Ready {
-        match self {
-            Direction::Read => Ready::READABLE,
-            Direction::Write => Ready::WRITABLE,
         }
     }
 }

@@ -20,14 +20,19 @@ impl Registration {
         Registration { reactor, io, key }
     }
 
+    /// The reactor this registration belongs to.
+    pub(crate) fn reactor(&self) -> &Arc<Reactor> {
+        &self.reactor
+    }
+
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
         self.io
             .poll_ready(cx, direction)
             .map(|ready| ready.map_err(|_| shutdown_error()))
     }
 
-    pub(crate) fn clear_readiness(&self, event: ReadyEvent, direction: Direction) {
-        self.io.clear_readiness(event, direction);
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.io.clear_readiness(event);
     }
 
     /// Removes `fd` from the epoll set; call it before closing `fd`.

@@ -150,16 +150,19 @@ impl ScheduledIo {
             // cannot miss an event that came after the first check.
             self.ready_event(direction)
         };
-        evicted.into_iter().for_each(Waker::wake);
+        super::wake_all(evicted);
         match event {
             Some(event) => Poll::Ready(event),
             None => Poll::Pending,
         }
     }
 
-    /// Forgets the readiness `event` reported in its direction, unless an event came since.
-    pub(crate) fn clear_readiness(&self, event: ReadyEvent, direction: Direction) {
-        let clear = (event.ready & direction.clearable()).as_usize();
+    /// Forgets the readiness `event` reported, unless an event came since. The closed flags stay:
+    /// once the peer is gone, reads and writes must keep failing fast instead of waiting for an
+    /// edge that epoll will not report again. An error flag goes, since the operation that
+    /// cleared it has consumed the error.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = (event.ready & !(Ready::READ_CLOSED | Ready::WRITE_CLOSED)).as_usize();
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |word| {
             (word & TICK_MASK == event.tick).then_some(word & !clear)
         });

@@ -155,8 +155,9 @@ impl CurrentThread {
 
     pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
         let _runtime = context::enter_runtime(super::Handle::CurrentThread(handle.clone()));
-        handle.check_local_owner();
-        let mut future = std::pin::pin!(future);
+        // `Some` until it completes, so that it can be dropped in place while this thread still
+        // holds the core (its `Drop` may use the runtime, with `spawn_local` for one).
+        let mut future = std::pin::pin!(Some(future));
         // Another thread may be inside `block_on` with the core: poll our future meanwhile, and
         // take the core when it comes back.
         let thread_waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
@@ -167,9 +168,15 @@ impl CurrentThread {
                 if let Some(core) = slot.core.take() {
                     break core;
                 }
-                slot.waiters.push(thread_waker.clone());
+                if !slot.waiters.iter().any(|waiter| waiter.will_wake(&thread_waker)) {
+                    slot.waiters.push(thread_waker.clone());
+                }
             }
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            let running = future
+                .as_mut()
+                .as_pin_mut()
+                .expect("the future is present until it completes");
+            if let Poll::Ready(output) = running.poll(&mut cx) {
                 return output;
             }
             thread::park();
@@ -179,6 +186,9 @@ impl CurrentThread {
             handle,
             core: Some(core),
         };
+        // Checked with the core in hand: while we waited, the thread that held it may have
+        // spawned `!Send` tasks. On panic the guard hands the core back.
+        handle.check_local_owner();
         guard.block_on(future)
     }
 
@@ -230,7 +240,7 @@ struct CoreGuard<'a> {
 }
 
 impl CoreGuard<'_> {
-    fn block_on<F: Future>(self, mut future: std::pin::Pin<&mut F>) -> F::Output {
+    fn block_on<F: Future>(self, mut future: std::pin::Pin<&mut Option<F>>) -> F::Output {
         let core: &Core = self.core.as_deref().expect("the core is present until the guard drops");
         let handle = self.handle;
         let running = Running {
@@ -243,7 +253,12 @@ impl CoreGuard<'_> {
         handle.shared.main_woken.store(true, Relaxed);
         loop {
             if handle.shared.main_woken.swap(false, AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let running = future
+                    .as_mut()
+                    .as_pin_mut()
+                    .expect("the future is present until it completes");
+                if let Poll::Ready(output) = running.poll(&mut cx) {
+                    future.set(None);
                     return output;
                 }
                 core.count_poll(handle);

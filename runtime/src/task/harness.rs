@@ -85,10 +85,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         match self.header().state.transition_to_idle() {
             ToIdle::Idle => self.raw().drop_reference(),
             ToIdle::Requeue => {
-                // SAFETY: the poller's reference is live and becomes the new Notified's; the task
-                // is still marked NOTIFIED.
+                // SAFETY: the transition took a reference for this Notified, and the task is
+                // still marked NOTIFIED. Ours is released only after `schedule` returns.
                 let notified = unsafe { Notified::from_raw(self.raw()) };
                 self.cell().scheduler.schedule(notified);
+                self.raw().drop_reference();
             }
             ToIdle::Cancel => self.cancel_and_complete(),
         }
@@ -108,15 +109,18 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // SAFETY: we hold RUNNING. A panic in the future's Drop replaces a successful output.
         let output = match unsafe { self.set_stage(Stage::Consumed) } {
             Ok(()) => output,
-            Err(panic) => Err(panic),
+            Err(panic) => {
+                forget_panic(catch_unwind(AssertUnwindSafe(|| drop(output))).map_err(JoinError::panic));
+                Err(panic)
+            }
         };
         // SAFETY: we still hold RUNNING; the slot is empty, so nothing is dropped.
-        let _ = unsafe { self.set_stage(Stage::Finished(output)) };
+        forget_panic(unsafe { self.set_stage(Stage::Finished(output)) });
         let snapshot = self.header().state.transition_to_complete();
         if !snapshot.is_join_interested() {
             // No JoinHandle: the output is ours to drop.
             // SAFETY: COMPLETE is set and no JoinHandle exists, so nobody else reads the stage.
-            let _ = unsafe { self.set_stage(Stage::Consumed) };
+            forget_panic(unsafe { self.set_stage(Stage::Consumed) });
         } else if snapshot.is_join_waker_set() {
             // SAFETY: JOIN_WAKER is set, so the handle does not write the field (join waker rule 3).
             let waker = unsafe { (*self.header().join_waker.get()).as_ref() };
@@ -182,6 +186,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 }
 
+/// Ignores the panic of a `Drop` that nobody can be told about. Its payload is leaked rather
+/// than dropped, since dropping a payload can itself panic.
+fn forget_panic(result: Result<(), JoinError>) {
+    if let Err(panic) = result {
+        mem::forget(panic);
+    }
+}
+
 // The vtable entries (see `raw::Vtable`). Each is called with the header of a live Cell<F, S>.
 
 pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
@@ -224,7 +236,7 @@ pub(super) unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<
     let (drop_output, drop_waker) = harness.header().state.transition_to_join_handle_dropped();
     if drop_output {
         // SAFETY: COMPLETE is set and we are the JoinHandle, so the stage is ours.
-        let _ = unsafe { harness.set_stage(Stage::Consumed) };
+        forget_panic(unsafe { harness.set_stage(Stage::Consumed) });
     }
     if drop_waker {
         // SAFETY: JOIN_WAKER is clear, so the field is ours (rules 2 and 4).

@@ -96,7 +96,8 @@ pub(super) enum ToRunning {
 pub(super) enum ToIdle {
     /// Nothing: the task waits for a waker; drop the poller's reference.
     Idle,
-    /// The task was woken during the poll: queue it again, reusing the poller's reference.
+    /// The task was woken during the poll: queue it again (one new reference was taken for the
+    /// `Notified`), then drop the poller's reference.
     Requeue,
     /// The task was cancelled during the poll: drop the future now (still holding `RUNNING`).
     Cancel,
@@ -155,8 +156,9 @@ impl State {
         })
     }
 
-    /// Called by the poller after `poll` returned `Pending`. On `Idle` the caller must drop its
-    /// reference; on `Requeue` it passes it on; on `Cancel` it still holds `RUNNING`.
+    /// Called by the poller after `poll` returned `Pending`. On `Idle` and `Requeue` the caller
+    /// must drop its reference (after queueing the task again, for `Requeue`); on `Cancel` it
+    /// still holds `RUNNING`.
     pub(super) fn transition_to_idle(&self) -> ToIdle {
         self.update(|s| {
             debug_assert!(s.is_running());
@@ -164,7 +166,11 @@ impl State {
                 return Err(ToIdle::Cancel);
             }
             let next = s.0 & !RUNNING;
-            Ok((next, if s.has(NOTIFIED) { ToIdle::Requeue } else { ToIdle::Idle }))
+            if s.has(NOTIFIED) {
+                Ok((next + REF_ONE, ToIdle::Requeue))
+            } else {
+                Ok((next, ToIdle::Idle))
+            }
         })
     }
 
@@ -175,18 +181,15 @@ impl State {
         Snapshot(previous.0 ^ (RUNNING | COMPLETE))
     }
 
-    /// A waker fires. With `consume_ref` (`Waker::wake`) the waker gives up its reference: on
-    /// `Submit` it becomes the `Notified`'s, on `DoNothing` the caller must drop it. Without
-    /// (`Waker::wake_by_ref`), `Submit` takes one new reference for the `Notified`.
-    pub(super) fn transition_to_notified(&self, consume_ref: bool) -> ToNotified {
+    /// A waker fires: on `Submit`, one new reference was taken for the `Notified`.
+    pub(super) fn transition_to_notified(&self) -> ToNotified {
         self.update(|s| {
             if s.is_complete() || s.has(NOTIFIED) {
                 Err(ToNotified::DoNothing)
             } else if s.is_running() {
                 Ok((s.0 | NOTIFIED, ToNotified::DoNothing))
             } else {
-                let new_ref = if consume_ref { 0 } else { REF_ONE };
-                Ok(((s.0 | NOTIFIED) + new_ref, ToNotified::Submit))
+                Ok(((s.0 | NOTIFIED) + REF_ONE, ToNotified::Submit))
             }
         })
     }

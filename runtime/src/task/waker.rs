@@ -29,19 +29,21 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
+/// Wakes, then releases the waker's reference. The reference is kept until `schedule` returns:
+/// a scheduler that is shutting down drops the `Notified` it is given, and if that were the last
+/// reference, the task (and the scheduler handle inside it) would be freed under `schedule`'s feet.
 unsafe fn wake_by_val(ptr: *const ()) {
-    // SAFETY: see `raw_task`.
-    let raw = unsafe { raw_task(ptr) };
-    match raw.header().state.transition_to_notified(true) {
-        ToNotified::Submit => raw.schedule(),
-        ToNotified::DoNothing => raw.drop_reference(),
+    // SAFETY: forwarded.
+    unsafe {
+        wake_by_ref(ptr);
+        drop_waker(ptr);
     }
 }
 
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: see `raw_task`.
     let raw = unsafe { raw_task(ptr) };
-    if let ToNotified::Submit = raw.header().state.transition_to_notified(false) {
+    if let ToNotified::Submit = raw.header().state.transition_to_notified() {
         raw.schedule();
     }
 }
