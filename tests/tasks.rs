@@ -25,6 +25,21 @@ async fn yield_until(mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// Spawns a task that holds one of `drops`' guards, says it started, and never finishes.
+fn spawn_pending(drops: &Drops) -> (mini::task::JoinHandle<()>, Arc<AtomicBool>) {
+    let started = Arc::new(AtomicBool::new(false));
+    let guard = drops.guard();
+    let task = mini::spawn({
+        let started = started.clone();
+        async move {
+            let _guard = guard;
+            started.store(true, SeqCst);
+            pending::<()>().await
+        }
+    });
+    (task, started)
+}
+
 #[mini::test]
 async fn a_join_handle_yields_the_task_output() {
     let _watchdog = watchdog("a_join_handle_yields_the_task_output");
@@ -169,16 +184,7 @@ fn a_panic_in_the_block_on_future_reaches_the_caller_and_the_runtime_stays_usabl
 async fn aborting_a_never_polled_task_cancels_it_and_drops_its_future() {
     let _watchdog = watchdog("aborting_a_never_polled_task_cancels_it_and_drops_its_future");
     let drops = Drops::default();
-    let started = Arc::new(AtomicBool::new(false));
-    let guard = drops.guard();
-    let task = mini::spawn({
-        let started = started.clone();
-        async move {
-            let _guard = guard;
-            started.store(true, SeqCst);
-            pending::<()>().await
-        }
-    });
+    let (task, started) = spawn_pending(&drops);
     task.abort();
     let error = task.await.unwrap_err();
     assert!(error.is_cancelled() && !error.is_panic(), "{error:?}");
@@ -190,16 +196,7 @@ async fn aborting_a_never_polled_task_cancels_it_and_drops_its_future() {
 async fn aborting_an_idle_task_cancels_it_and_drops_its_future() {
     let _watchdog = watchdog("aborting_an_idle_task_cancels_it_and_drops_its_future");
     let drops = Drops::default();
-    let started = Arc::new(AtomicBool::new(false));
-    let guard = drops.guard();
-    let task = mini::spawn({
-        let started = started.clone();
-        async move {
-            let _guard = guard;
-            started.store(true, SeqCst);
-            pending::<()>().await
-        }
-    });
+    let (task, started) = spawn_pending(&drops);
     assert!(yield_until(|| started.load(SeqCst)).await);
     assert_eq!(drops.count(), 0);
     task.abort();
@@ -249,16 +246,7 @@ async fn aborting_a_finished_task_keeps_its_output() {
 fn aborting_from_another_thread_cancels_the_task_on_its_runtime() {
     run(|| async {
         let drops = Drops::default();
-        let started = Arc::new(AtomicBool::new(false));
-        let guard = drops.guard();
-        let task = mini::spawn({
-            let started = started.clone();
-            async move {
-                let _guard = guard;
-                started.store(true, SeqCst);
-                pending::<()>().await
-            }
-        });
+        let (task, started) = spawn_pending(&drops);
         assert!(yield_until(|| started.load(SeqCst)).await);
         let (report, reported) = oneshot::channel();
         std::thread::spawn(move || {

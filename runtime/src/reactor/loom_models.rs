@@ -5,6 +5,7 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p mini-runtime --release --lib loom`.
 
 use super::{Direction, Ready, ScheduledIo};
+use crate::util::flag_waker::flag_waker;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
@@ -19,16 +20,6 @@ fn deliver(io: &Arc<ScheduledIo>, ready: Ready) -> thread::JoinHandle<()> {
         io.set_readiness(ready, &mut wake_list);
         wake_list.into_iter().for_each(Waker::wake);
     })
-}
-
-fn flag_waker(flag: Arc<AtomicBool>) -> Waker {
-    struct Flag(Arc<AtomicBool>);
-    impl std::task::Wake for Flag {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.store(true, SeqCst);
-        }
-    }
-    Waker::from(std::sync::Arc::new(Flag(flag)))
 }
 
 #[test]

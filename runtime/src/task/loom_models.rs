@@ -4,6 +4,7 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p mini-runtime --release --lib loom`.
 
 use super::{new_task, JoinError, JoinHandle, Notified, Schedule, Task};
+use crate::util::flag_waker::flag_waker;
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -164,7 +165,7 @@ fn loom_join_waker_races_completion() {
         let joiner = {
             let woken = woken.clone();
             thread::spawn(move || {
-                let waker = waker_fn(woken.clone());
+                let waker = flag_waker(woken.clone());
                 let mut cx = Context::from_waker(&waker);
                 match Pin::new(&mut join).poll(&mut cx) {
                     Poll::Ready(output) => Some(output.unwrap()),
@@ -220,15 +221,4 @@ fn loom_join_handle_drop_races_completion() {
         assert_eq!(fixture.dropped.load(SeqCst), 1);
         fixture.queue.clear();
     });
-}
-
-/// A waker that sets `flag`.
-fn waker_fn(flag: Arc<AtomicBool>) -> Waker {
-    struct Flag(Arc<AtomicBool>);
-    impl std::task::Wake for Flag {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.store(true, SeqCst);
-        }
-    }
-    Waker::from(std::sync::Arc::new(Flag(flag)))
 }

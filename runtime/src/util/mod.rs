@@ -1,4 +1,6 @@
 //! Small data structures shared by the scheduler and the reactor.
 
+#[cfg(all(test, loom))]
+pub(crate) mod flag_waker;
 pub(crate) mod slab;
 pub(crate) mod thread_id;
