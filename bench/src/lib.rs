@@ -5,3 +5,5 @@
 
 #[path = "../../examples/support/http.rs"]
 pub mod http;
+pub mod sched;
+pub mod server;

@@ -1,8 +1,8 @@
-//! A small, deterministic HTTP load generator for instruction counts: `connections` keep-alive
-//! connections, each sending one request and reading its response per round, until `requests`
-//! responses have arrived. One thread, blocking sockets, 127.0.0.1 only.
+//! A small, deterministic HTTP load generator for instruction counts: CONNECTIONS keep-alive
+//! connections, each sending PIPELINE requests in one write and reading their responses per
+//! round, until REQUESTS responses have arrived. One thread, blocking sockets, 127.0.0.1 only.
 //!
-//! `http_load ADDR CONNECTIONS REQUESTS`
+//! `http_load ADDR CONNECTIONS REQUESTS [PIPELINE]`
 
 use mini_bench::http::RESPONSE;
 use std::io::{Read, Write};
@@ -13,12 +13,12 @@ const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
-    let connections: usize = args.next().map_or(50, |n| n.parse().expect("CONNECTIONS is a number"));
-    let requests: usize = args
-        .next()
-        .map_or(100_000, |n| n.parse().expect("REQUESTS is a number"));
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let usage = "usage: http_load ADDR CONNECTIONS REQUESTS [PIPELINE]";
+    let addr = args.next().expect(usage);
+    let connections: usize = args.next().expect(usage).parse().expect(usage);
+    let requests: usize = args.next().expect(usage).parse().expect(usage);
+    let pipeline: usize = args.next().map_or(1, |n| n.parse().expect(usage));
+    let deadline = Instant::now() + Duration::from_secs(900);
     let mut streams = (0..connections)
         .map(|_| {
             let stream = TcpStream::connect(&addr)?;
@@ -27,20 +27,24 @@ fn main() -> std::io::Result<()> {
             Ok(stream)
         })
         .collect::<std::io::Result<Vec<_>>>()?;
-    let mut response = vec![0u8; RESPONSE.len()];
+    let batch = REQUEST.repeat(pipeline);
+    let mut responses = vec![0u8; RESPONSE.len() * pipeline];
     let mut done = 0;
     while done < requests {
-        assert!(Instant::now() < deadline, "http_load: gave up after 600 s");
-        let round = connections.min(requests - done);
+        assert!(Instant::now() < deadline, "http_load: gave up after 900 s");
+        let round = connections.min((requests - done).div_ceil(pipeline));
         for stream in &mut streams[..round] {
-            stream.write_all(REQUEST)?;
+            stream.write_all(&batch)?;
         }
         for stream in &mut streams[..round] {
-            stream.read_exact(&mut response)?;
-            assert_eq!(response, RESPONSE, "unexpected response");
+            stream.read_exact(&mut responses)?;
+            assert!(
+                responses.chunks(RESPONSE.len()).all(|r| r == RESPONSE),
+                "unexpected response"
+            );
         }
-        done += round;
+        done += round * pipeline;
     }
-    println!("http_load: {done} requests over {connections} connections");
+    println!("http_load: {done} requests over {connections} connections, {pipeline} per write");
     Ok(())
 }

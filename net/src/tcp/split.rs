@@ -4,6 +4,7 @@
 use super::stream::{impl_async_read, impl_async_write};
 use super::TcpStream;
 use std::fmt;
+use std::future::Future;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::Shutdown;
 use std::pin::Pin;
@@ -89,21 +90,21 @@ macro_rules! read_methods {
     ($ty:ty, |$this:ident| $stream:expr) => {
         impl $ty {
             /// Reads into `buf`; see [`TcpStream::read`].
-            pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
                 let $this = &*self;
-                $stream.read_shared(buf).await
+                $stream.read_shared(buf)
             }
 
             /// Reads exactly `buf.len()` bytes; see [`TcpStream::read_exact`].
-            pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+            pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
                 let $this = &*self;
-                $stream.read_exact_shared(buf).await
+                $stream.read_exact_shared(buf)
             }
 
             /// Reads without consuming; see [`TcpStream::peek`].
-            pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            pub fn peek<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
                 let $this = &*self;
-                $stream.peek_shared(buf).await
+                $stream.peek_shared(buf)
             }
         }
         impl_async_read!($ty, |$this| $stream);
@@ -115,15 +116,15 @@ macro_rules! write_methods {
     ($ty:ty, |$this:ident| $stream:expr) => {
         impl $ty {
             /// Writes some of `buf`; see [`TcpStream::write`].
-            pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
                 let $this = &*self;
-                $stream.write_shared(buf).await
+                $stream.write_shared(buf)
             }
 
             /// Writes all of `buf`; see [`TcpStream::write_all`].
-            pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+            pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
                 let $this = &*self;
-                $stream.write_all_shared(buf).await
+                $stream.write_all_shared(buf)
             }
         }
         impl_async_write!($ty, |$this| $stream);

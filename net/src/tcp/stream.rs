@@ -5,18 +5,15 @@ use crate::addr::{each_addr, ToSocketAddrs};
 use crate::sys;
 use mini_runtime::io::{AsyncFd, ReadyGuard};
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-/// `AsyncFd::poll_read_ready` or `AsyncFd::poll_write_ready`: the direction of an operation.
-type PollReady = for<'a> fn(
-    &'a AsyncFd<std::net::TcpStream>,
-    &mut Context<'_>,
-) -> Poll<io::Result<ReadyGuard<'a, std::net::TcpStream>>>;
+/// The registered socket inside a [`TcpStream`].
+type Io = AsyncFd<std::net::TcpStream>;
 
 /// A TCP connection.
 ///
@@ -107,8 +104,8 @@ impl TcpStream {
 
     /// Reads into `buf`, waiting until some data is there; `Ok(0)` means the peer closed its
     /// writing side (or `buf` is empty).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.read_shared(buf).await
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.read_shared(buf)
     }
 
     /// Reads exactly `buf.len()` bytes.
@@ -116,23 +113,23 @@ impl TcpStream {
     /// # Errors
     /// `UnexpectedEof` if the peer closes first; the bytes read until then are in `buf` but lost
     /// to the caller, so this is not cancel-safe past its first read.
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.read_exact_shared(buf).await
+    pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.read_exact_shared(buf)
     }
 
     /// Reads into `buf` without removing the data from the socket: the next read returns it again.
-    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.peek_shared(buf).await
+    pub fn peek<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.peek_shared(buf)
     }
 
     /// Writes some of `buf`, waiting until the socket has room; returns how much was written.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_shared(buf).await
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.write_shared(buf)
     }
 
     /// Writes all of `buf`.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.write_all_shared(buf).await
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.write_all_shared(buf)
     }
 
     /// Shuts down the reading side, the writing side (the peer reads end-of-file), or both.
@@ -227,13 +224,20 @@ impl TcpStream {
     /// read that came back short emptied the receive queue; a short write filled the send
     /// buffer), the readiness is cleared at once: the next call waits for a new event instead of
     /// spending a syscall to learn `EAGAIN`.
-    fn poll_io(
+    ///
+    /// `poll_ready` is `AsyncFd::poll_read_ready` or `AsyncFd::poll_write_ready` (a generic
+    /// parameter rather than a function pointer, so that it inlines).
+    #[inline]
+    fn poll_io<P>(
         &self,
         cx: &mut Context<'_>,
-        poll_ready: PollReady,
+        poll_ready: P,
         mut op: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
         exhausted: impl Fn(usize) -> bool,
-    ) -> Poll<io::Result<usize>> {
+    ) -> Poll<io::Result<usize>>
+    where
+        P: for<'a> Fn(&'a Io, &mut Context<'_>) -> Poll<io::Result<ReadyGuard<'a, std::net::TcpStream>>>,
+    {
         loop {
             let mut guard = ready!(poll_ready(&self.io, cx))?;
             match guard.try_io(|stream| op(stream.as_fd())) {
@@ -249,23 +253,23 @@ impl TcpStream {
         }
     }
 
-    pub(crate) async fn read_shared(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read_shared(cx, buf)).await
+    pub(crate) fn read_shared<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn(move |cx| self.poll_read_shared(cx, buf))
     }
 
-    pub(crate) async fn read_exact_shared(&self, mut buf: &mut [u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.read_shared(buf).await? {
-                0 => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the peer closed the connection before `read_exact` filled the buffer",
-                    ))
+    pub(crate) fn read_exact_shared<'a>(&'a self, mut buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        poll_fn(move |cx| {
+            while !buf.is_empty() {
+                match ready!(self.poll_read_shared(cx, buf))? {
+                    0 => {
+                        let message = "the peer closed the connection before `read_exact` filled the buffer";
+                        return Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, message)));
+                    }
+                    n => buf = &mut std::mem::take(&mut buf)[n..],
                 }
-                n => buf = &mut buf[n..],
             }
-        }
-        Ok(())
+            Poll::Ready(Ok(()))
+        })
     }
 
     pub(crate) async fn peek_shared(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -274,18 +278,20 @@ impl TcpStream {
             .await
     }
 
-    pub(crate) async fn write_shared(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_shared(cx, buf)).await
+    pub(crate) fn write_shared<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn(move |cx| self.poll_write_shared(cx, buf))
     }
 
-    pub(crate) async fn write_all_shared(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write_shared(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
+    pub(crate) fn write_all_shared<'a>(&'a self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        poll_fn(move |cx| {
+            while !buf.is_empty() {
+                match ready!(self.poll_write_shared(cx, buf))? {
+                    0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    n => buf = &buf[n..],
+                }
             }
-        }
-        Ok(())
+            Poll::Ready(Ok(()))
+        })
     }
 }
 

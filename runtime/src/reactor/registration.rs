@@ -25,12 +25,14 @@ impl Registration {
         &self.reactor
     }
 
+    #[inline]
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
         self.io
             .poll_ready(cx, direction)
             .map(|ready| ready.map_err(|_| shutdown_error()))
     }
 
+    #[inline]
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         self.io.clear_readiness(event);
     }

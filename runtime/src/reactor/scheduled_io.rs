@@ -59,26 +59,32 @@ struct WaiterList {
 
 impl WaiterList {
     /// Adds `waker` unless one that wakes the same task is already waiting. If the list is full,
-    /// the wakers already in it are moved to `evicted` (to be woken after the lock is released).
-    fn register(&mut self, waker: &Waker, evicted: &mut Vec<Waker>) {
+    /// returns the wakers that were in it, to be woken after the lock is released.
+    fn register(&mut self, waker: &Waker) -> Option<Vec<Waker>> {
         let Some(first) = &self.first else {
             self.first = Some(waker.clone());
-            return;
+            return None;
         };
         if first.will_wake(waker) || self.rest.iter().any(|waiting| waiting.will_wake(waker)) {
-            return;
+            return None;
         }
         if self.rest.len() == MAX_EXTRA_WAITERS {
-            self.take_all(evicted);
+            let mut evicted = Vec::with_capacity(MAX_EXTRA_WAITERS + 1);
+            self.take_all(&mut evicted);
             self.first = Some(waker.clone());
-            return;
+            return Some(evicted);
         }
         self.rest.push(waker.clone());
+        None
     }
 
     fn take_all(&mut self, into: &mut Vec<Waker>) {
-        into.extend(self.first.take());
-        into.append(&mut self.rest);
+        if let Some(first) = self.first.take() {
+            into.push(first);
+            if !self.rest.is_empty() {
+                into.append(&mut self.rest);
+            }
+        }
     }
 }
 
@@ -125,6 +131,7 @@ impl ScheduledIo {
         waiters.writer.take_all(wake_list);
     }
 
+    #[inline]
     fn ready_event(&self, direction: Direction) -> Option<Result<ReadyEvent, Shutdown>> {
         let word = self.readiness.load(Acquire);
         if word & SHUTDOWN != 0 {
@@ -138,19 +145,26 @@ impl ScheduledIo {
     }
 
     /// Ready if the fd is ready in `direction`; otherwise stores the task's waker.
+    #[inline]
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<Result<ReadyEvent, Shutdown>> {
-        if let Some(event) = self.ready_event(direction) {
-            return Poll::Ready(event);
+        match self.ready_event(direction) {
+            Some(event) => Poll::Ready(event),
+            None => self.wait_ready(cx, direction),
         }
-        let mut evicted = Vec::new();
-        let event = {
+    }
+
+    /// The slow path of `poll_ready`: stores the waker, then looks again.
+    fn wait_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<Result<ReadyEvent, Shutdown>> {
+        let (event, evicted) = {
             let mut waiters = self.waiters.lock();
-            waiters.list(direction).register(cx.waker(), &mut evicted);
+            let evicted = waiters.list(direction).register(cx.waker());
             // The reactor sets readiness before taking this lock, so checking again under it
             // cannot miss an event that came after the first check.
-            self.ready_event(direction)
+            (self.ready_event(direction), evicted)
         };
-        super::wake_all(evicted);
+        if let Some(evicted) = evicted {
+            super::wake_all(evicted);
+        }
         match event {
             Some(event) => Poll::Ready(event),
             None => Poll::Pending,
@@ -161,6 +175,7 @@ impl ScheduledIo {
     /// once the peer is gone, reads and writes must keep failing fast instead of waiting for an
     /// edge that epoll will not report again. An error flag goes, since the operation that
     /// cleared it has consumed the error.
+    #[inline]
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         let clear = (event.ready & !(Ready::READ_CLOSED | Ready::WRITE_CLOSED)).as_usize();
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |word| {

@@ -417,10 +417,15 @@ impl Handle {
 impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Notified<Self>) {
         let mut task = Some(task);
-        with_running_core(self, |core| core.local_queue.borrow_mut().extend(task.take()));
+        with_running_core(self, |core| {
+            if let Some(task) = task.take() {
+                core.local_queue.borrow_mut().push_back(task);
+            }
+        });
         if let Some(task) = task {
-            self.shared.inject.push(task);
-            self.unpark();
+            if self.shared.inject.push(task) {
+                self.unpark();
+            }
         }
     }
 

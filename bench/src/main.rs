@@ -1,0 +1,634 @@
+//! `cargo run --release -p mini-bench -- <suite> [--quick]`: mini beside tokio, smol and a
+//! hand-written epoll loop, on the same handler code, in one run.
+//!
+//! Suites: `http` (wrk at 50 and 500 connections and pipelined: requests/s, p99, server CPU
+//! time per request), `instructions` (callgrind: user-space instructions per request),
+//! `syscalls` (strace: syscalls per request), `echo` (messages/s), `idle` (memory per idle
+//! connection), `sched` (tokio's scheduler benchmarks), or `all`.
+//!
+//! Servers run pinned to CPU 0 and load generators to CPU 1 (`taskset`), as separate processes,
+//! talking over 127.0.0.1 only, each run bounded in time. Variants run in alternation (A B C A B
+//! C …) so that drift hits all of them alike, and each figure is the median of the rounds (5, or
+//! 1 with `--quick`). Ratios are to tokio's current-thread runtime.
+
+use mini_bench::sched;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SERVER_CPU: &str = "0";
+const LOAD_CPU: &str = "1";
+const SERVER_VARIANTS: &[&str] = &["mini", "tokio-ct", "tokio-mt", "smol", "floor"];
+const BASELINE: &str = "tokio-ct";
+
+struct Options {
+    rounds: usize,
+    seconds: u32,
+    quick: bool,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("sched-run") {
+        return sched_run(&args[1..]);
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let suite = args.iter().find(|a| !a.starts_with("--")).map_or("all", String::as_str);
+    let options = Options {
+        rounds: if quick { 1 } else { 5 },
+        seconds: if quick { 3 } else { 10 },
+        quick,
+    };
+    build_binaries();
+    print_header(suite, &options);
+    let all = suite == "all";
+    let mut ran = false;
+    for (name, run) in [
+        ("http", http_suite as fn(&Options)),
+        ("instructions", instructions_suite),
+        ("syscalls", syscalls_suite),
+        ("echo", echo_suite),
+        ("idle", idle_suite),
+        ("sched", sched_suite),
+    ] {
+        if all || suite == name {
+            run(&options);
+            ran = true;
+        }
+    }
+    if !ran {
+        eprintln!("unknown suite {suite:?}: expected http, instructions, syscalls, echo, idle, sched or all");
+        std::process::exit(2);
+    }
+}
+
+// ---- processes ---------------------------------------------------------------------------
+
+fn bin_dir() -> PathBuf {
+    std::env::current_exe()
+        .expect("current_exe")
+        .parent()
+        .expect("a directory")
+        .to_path_buf()
+}
+
+fn bin(name: &str) -> PathBuf {
+    bin_dir().join(name)
+}
+
+/// Builds the servers and load generators beside this binary, so one `cargo run` is all it takes.
+fn build_binaries() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "-p", "mini-bench", "--bins"])
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building the benchmark binaries failed");
+}
+
+fn require(tool: &str, install: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        println!("\n_{tool} is missing: `{install}` — skipped._\n");
+    }
+    found
+}
+
+fn run_output(command: &mut Command) -> String {
+    let output = command.output().unwrap_or_else(|e| panic!("run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+static NEXT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(21000);
+
+impl Server {
+    /// Starts `bench_server VARIANT WORKLOAD` pinned to the server CPU, behind `wrapper` (for
+    /// valgrind), and waits for its "listening on" line.
+    fn start(variant: &str, workload: &str, wrapper: &[String]) -> Server {
+        let port = NEXT_PORT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let addr = format!("127.0.0.1:{port}");
+        let mut child = Command::new("taskset")
+            .args(["-c", SERVER_CPU])
+            .args(wrapper)
+            .arg(bin("bench_server"))
+            .args([variant, workload, &addr])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start bench_server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("read the server's first line");
+        assert!(
+            line.starts_with("listening on"),
+            "{variant} {workload} did not start: {line:?}"
+        );
+        Server { child, addr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// utime + stime in seconds, over all threads.
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).expect("read /proc/PID/stat");
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .expect("stat has a comm")
+            .1
+            .split_whitespace()
+            .collect();
+        // Fields 14 and 15 of stat; after the comm, they are the 12th and 13th.
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        // SAFETY: sysconf takes no pointers.
+        ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    }
+
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("read /proc/PID/status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS in status")
+    }
+
+    fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |d| d.count())
+    }
+
+    /// Stops the server with SIGTERM (valgrind writes its output then) and waits for it.
+    fn stop(mut self) {
+        // SAFETY: kill takes no pointers; the pid is our child's.
+        unsafe { libc::kill(self.pid() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().ok().flatten().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+// ---- wrk ---------------------------------------------------------------------------------
+
+struct WrkResult {
+    requests: f64,
+    rps: f64,
+    p99_us: f64,
+}
+
+fn wrk(addr: &str, connections: u32, seconds: u32, script: Option<&Path>) -> WrkResult {
+    let mut command = Command::new("taskset");
+    command.args([
+        "-c",
+        LOAD_CPU,
+        "wrk",
+        "-t1",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+    ]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let out = run_output(command.arg(format!("http://{addr}/")));
+    let field = |prefix: &str, index: usize| -> &str {
+        out.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix) || l.split_whitespace().nth(1) == Some(prefix))
+            .and_then(|l| l.split_whitespace().nth(index))
+            .unwrap_or_else(|| panic!("no {prefix:?} in wrk's output:\n{out}"))
+    };
+    let requests = out
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("requests");
+    let p99 = field("99%", 1);
+    let p99_us = if let Some(v) = p99.strip_suffix("us") {
+        v.parse::<f64>().unwrap()
+    } else if let Some(v) = p99.strip_suffix("ms") {
+        v.parse::<f64>().unwrap() * 1e3
+    } else {
+        p99.trim_end_matches('s').parse::<f64>().unwrap() * 1e6
+    };
+    WrkResult {
+        requests: requests.parse().unwrap(),
+        rps: field("Requests/sec:", 1).parse().unwrap(),
+        p99_us,
+    }
+}
+
+/// A wrk script that sends 16 requests per write.
+fn pipeline_script() -> PathBuf {
+    let path = std::env::temp_dir().join("mini-bench-pipeline.lua");
+    std::fs::write(
+        &path,
+        "init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil, \"/\") end\n  \
+         req = table.concat(r)\nend\nrequest = function() return req end\n",
+    )
+    .expect("write the wrk script");
+    path
+}
+
+// ---- tables ------------------------------------------------------------------------------
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Per variant, per column: the values of each round.
+type Samples = BTreeMap<&'static str, BTreeMap<&'static str, Vec<f64>>>;
+
+/// Prints a markdown table: one row per variant, each column's median, and for `ratio_of` the
+/// ratio of each variant's median to the baseline's.
+fn print_table(
+    title: &str,
+    variants: &[&'static str],
+    columns: &[(&'static str, usize)],
+    ratio_of: &str,
+    samples: &mut Samples,
+) {
+    println!("\n#### {title}\n");
+    print!("| variant |");
+    for (name, _) in columns {
+        print!(" {name} |");
+    }
+    println!(" {ratio_of} ÷ {BASELINE} |");
+    println!("|---|{}---|", "---|".repeat(columns.len()));
+    let baseline = samples
+        .get_mut(BASELINE)
+        .and_then(|c| c.get_mut(ratio_of))
+        .map(|v| median(v));
+    for variant in variants {
+        let Some(columns_of) = samples.get_mut(variant) else {
+            continue;
+        };
+        print!("| {variant} |");
+        for (name, decimals) in columns {
+            match columns_of.get_mut(name) {
+                Some(values) if !values.is_empty() => print!(" {:.*} |", decimals, median(values)),
+                _ => print!(" n/a |"),
+            }
+        }
+        match (columns_of.get_mut(ratio_of).map(|v| median(v)), baseline) {
+            (Some(value), Some(base)) if base > 0.0 => println!(" {:.2} |", value / base),
+            _ => println!(" n/a |"),
+        }
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn record(samples: &mut Samples, variant: &'static str, column: &'static str, value: f64) {
+    samples
+        .entry(variant)
+        .or_default()
+        .entry(column)
+        .or_default()
+        .push(value);
+}
+
+// ---- suites ------------------------------------------------------------------------------
+
+fn http_suite(options: &Options) {
+    if !require("wrk", "apt-get install -y wrk") {
+        return;
+    }
+    println!(
+        "\n### HTTP plaintext (`wrk -t1`, {} s, median of {} rounds)",
+        options.seconds, options.rounds
+    );
+    let script = pipeline_script();
+    for (title, connections, script) in [
+        ("50 connections", 50, None),
+        ("500 connections", 500, None),
+        (
+            "50 connections, 16 requests pipelined per write",
+            50,
+            Some(script.as_path()),
+        ),
+    ] {
+        let mut samples = Samples::new();
+        for _ in 0..options.rounds {
+            for &variant in SERVER_VARIANTS {
+                let server = Server::start(variant, "http", &[]);
+                let before = server.cpu_seconds();
+                let result = wrk(&server.addr, connections, options.seconds, script);
+                let cpu = server.cpu_seconds() - before;
+                server.stop();
+                record(&mut samples, variant, "requests/s", result.rps);
+                record(&mut samples, variant, "p99 µs", result.p99_us);
+                record(&mut samples, variant, "CPU µs/request", cpu / result.requests * 1e6);
+            }
+        }
+        let columns = [("requests/s", 0), ("p99 µs", 0), ("CPU µs/request", 2)];
+        print_table(title, SERVER_VARIANTS, &columns, "CPU µs/request", &mut samples);
+    }
+}
+
+fn instructions_suite(options: &Options) {
+    if !require("valgrind", "apt-get install -y valgrind") {
+        return;
+    }
+    let (n1, n2) = if options.quick {
+        (5_000, 15_000)
+    } else {
+        (20_000, 60_000)
+    };
+    println!("\n### User-space instructions per request (callgrind; `http_load`, ({n2} − {n1} requests) apart)");
+    for (title, connections, pipeline) in [
+        ("50 connections", 50, 1),
+        ("500 connections", 500, 1),
+        ("50 connections, 16 pipelined", 50, 16),
+    ] {
+        let mut samples = Samples::new();
+        for &variant in SERVER_VARIANTS {
+            let first = callgrind_instructions(variant, connections, n1, pipeline);
+            let second = callgrind_instructions(variant, connections, n2, pipeline);
+            record(
+                &mut samples,
+                variant,
+                "instructions/request",
+                (second - first) / (n2 - n1) as f64,
+            );
+        }
+        print_table(
+            title,
+            SERVER_VARIANTS,
+            &[("instructions/request", 0)],
+            "instructions/request",
+            &mut samples,
+        );
+    }
+}
+
+fn callgrind_instructions(variant: &str, connections: u32, requests: u32, pipeline: u32) -> f64 {
+    let out = std::env::temp_dir().join(format!("mini-bench-{variant}-{requests}.callgrind"));
+    let wrapper = [
+        "valgrind".into(),
+        "--tool=callgrind".into(),
+        format!("--callgrind-out-file={}", out.display()),
+    ];
+    let server = Server::start(variant, "http", &wrapper);
+    run_output(
+        Command::new("taskset")
+            .args(["-c", LOAD_CPU])
+            .arg(bin("http_load"))
+            .args([
+                server.addr.clone(),
+                connections.to_string(),
+                requests.to_string(),
+                pipeline.to_string(),
+            ]),
+    );
+    server.stop();
+    let text = std::fs::read_to_string(&out).expect("read the callgrind output");
+    let _ = std::fs::remove_file(&out);
+    text.lines()
+        .find_map(|l| l.strip_prefix("summary:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a summary line in the callgrind output")
+}
+
+fn syscalls_suite(options: &Options) {
+    if !require("wrk", "apt-get install -y wrk") || !require("strace", "apt-get install -y strace") {
+        return;
+    }
+    let seconds = options.seconds.min(5);
+    println!("\n### Syscalls per request (`strace -f -c` on the server, `wrk -t1 -c50 -d{seconds}s`)\n");
+    println!("| variant | syscalls/request | breakdown (per request) | ÷ {BASELINE} |");
+    println!("|---|---|---|---|");
+    let mut rows = Vec::new();
+    for &variant in SERVER_VARIANTS {
+        let server = Server::start(variant, "http", &[]);
+        let out = std::env::temp_dir().join(format!("mini-bench-{variant}.strace"));
+        let mut tracer = Command::new("strace")
+            .args(["-f", "-c", "-o"])
+            .arg(&out)
+            .args(["-p", &server.pid().to_string()])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start strace");
+        std::thread::sleep(Duration::from_millis(500));
+        let result = wrk(&server.addr, 50, seconds, None);
+        // SAFETY: kill takes no pointers; the pid is our child's.
+        unsafe { libc::kill(tracer.id() as libc::pid_t, libc::SIGINT) };
+        let _ = tracer.wait();
+        server.stop();
+        let table = std::fs::read_to_string(&out).expect("read strace's summary");
+        let mut total = 0.0;
+        let mut breakdown = Vec::new();
+        for line in table.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 5 || fields[0].starts_with('-') || fields[0] == "%" {
+                continue;
+            }
+            let calls: f64 = fields[3].parse().unwrap_or(0.0);
+            let name = *fields.last().unwrap();
+            if name == "total" {
+                total = calls;
+            } else if calls / result.requests >= 0.001 {
+                breakdown.push(format!("{name} {:.3}", calls / result.requests));
+            }
+        }
+        rows.push((variant, total / result.requests, breakdown.join(", ")));
+    }
+    let baseline = rows.iter().find(|r| r.0 == BASELINE).map(|r| r.1);
+    for (variant, per_request, breakdown) in rows {
+        let ratio = baseline.map_or("n/a".to_string(), |b| format!("{:.2}", per_request / b));
+        println!("| {variant} | {per_request:.3} | {breakdown} | {ratio} |");
+    }
+}
+
+fn echo_suite(options: &Options) {
+    println!(
+        "\n### Echo (64-byte messages, 100 connections, `echo_load`: a thread per connection, {} s, median of {} rounds)",
+        options.seconds, options.rounds
+    );
+    let mut samples = Samples::new();
+    for _ in 0..options.rounds {
+        for &variant in SERVER_VARIANTS {
+            let server = Server::start(variant, "echo", &[]);
+            let before = server.cpu_seconds();
+            let out = run_output(
+                Command::new("taskset")
+                    .args(["-c", LOAD_CPU])
+                    .arg(bin("echo_load"))
+                    .args([server.addr.clone(), "100".into(), options.seconds.to_string()]),
+            );
+            let cpu = server.cpu_seconds() - before;
+            server.stop();
+            let messages: f64 = out
+                .lines()
+                .find_map(|l| l.strip_prefix("messages "))
+                .and_then(|v| v.parse().ok())
+                .expect("messages");
+            let rate: f64 = out
+                .lines()
+                .find_map(|l| l.strip_prefix("messages/s "))
+                .and_then(|v| v.parse().ok())
+                .expect("rate");
+            record(&mut samples, variant, "messages/s", rate);
+            record(&mut samples, variant, "CPU µs/message", cpu / messages * 1e6);
+        }
+    }
+    print_table(
+        "echo",
+        SERVER_VARIANTS,
+        &[("messages/s", 0), ("CPU µs/message", 2)],
+        "messages/s",
+        &mut samples,
+    );
+}
+
+fn idle_suite(options: &Options) {
+    let count: usize = if options.quick { 2_000 } else { 10_000 };
+    println!("\n### Idle connections ({count} connections, each parked in `read` with a 4 KiB buffer)");
+    let mut samples = Samples::new();
+    for _ in 0..options.rounds.min(3) {
+        for &variant in SERVER_VARIANTS {
+            let server = Server::start(variant, "idle", &[]);
+            let (before, fds_before) = (server.rss_kib(), server.open_fds());
+            let mut load = Command::new("taskset")
+                .args(["-c", LOAD_CPU])
+                .arg(bin("idle_load"))
+                .args([server.addr.clone(), count.to_string(), server.pid().to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start idle_load");
+            let mut line = String::new();
+            BufReader::new(load.stdout.take().unwrap())
+                .read_line(&mut line)
+                .expect("read idle_load");
+            assert_eq!(line.trim(), "ready", "idle_load failed");
+            let with = server.rss_kib();
+            writeln!(load.stdin.take().unwrap()).expect("tell idle_load to close");
+            let _ = load.wait();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while server.open_fds() > fds_before && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let after = server.rss_kib();
+            server.stop();
+            let per_connection = (with as f64 - before as f64) * 1024.0 / count as f64;
+            record(&mut samples, variant, "RSS before KiB", before as f64);
+            record(&mut samples, variant, "RSS with KiB", with as f64);
+            record(&mut samples, variant, "RSS after KiB", after as f64);
+            record(&mut samples, variant, "bytes/connection", per_connection);
+            record(
+                &mut samples,
+                variant,
+                "runtime bytes/connection",
+                per_connection - 4096.0,
+            );
+        }
+    }
+    let columns = [
+        ("RSS before KiB", 0),
+        ("RSS with KiB", 0),
+        ("RSS after KiB", 0),
+        ("bytes/connection", 0),
+        ("runtime bytes/connection", 0),
+    ];
+    print_table(
+        "idle",
+        SERVER_VARIANTS,
+        &columns,
+        "runtime bytes/connection",
+        &mut samples,
+    );
+}
+
+fn sched_suite(options: &Options) {
+    let iterations = if options.quick { 5 } else { 50 };
+    println!(
+        "\n### Scheduler (tokio's `rt_multi_threaded` workloads, current-thread runtimes; µs per iteration, median of {} rounds of {iterations})",
+        options.rounds
+    );
+    for workload in sched::WORKLOADS {
+        let mut samples = Samples::new();
+        for _ in 0..options.rounds {
+            for &variant in sched::VARIANTS {
+                let out = run_output(
+                    Command::new("taskset")
+                        .args(["-c", SERVER_CPU])
+                        .arg(std::env::current_exe().unwrap())
+                        .args(["sched-run", variant, workload, &iterations.to_string()]),
+                );
+                let nanos: f64 = out.trim().parse().expect("sched-run prints nanoseconds");
+                record(&mut samples, variant, "µs/iteration", nanos / 1e3);
+            }
+        }
+        print_table(
+            workload,
+            sched::VARIANTS,
+            &[("µs/iteration", 1)],
+            "µs/iteration",
+            &mut samples,
+        );
+    }
+}
+
+/// The child side of the `sched` suite: one variant, one workload, in a fresh process.
+fn sched_run(args: &[String]) {
+    let usage = "usage: mini-bench sched-run VARIANT WORKLOAD ITERATIONS";
+    let (variant, workload) = (args.first().expect(usage), args.get(1).expect(usage));
+    let iterations: u32 = args.get(2).expect(usage).parse().expect(usage);
+    println!(
+        "{}",
+        sched::time_per_iteration(variant, workload, iterations).as_nanos()
+    );
+}
+
+fn print_header(suite: &str, options: &Options) {
+    let commit = Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok();
+    let commit = commit
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_default();
+    let kernel = run_output(Command::new("uname").arg("-r"));
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "## mini-bench `{suite}`{}",
+        if options.quick { " (--quick)" } else { "" }
+    );
+    println!();
+    println!(
+        "commit {commit}, {cores} cores ({cpu}), Linux {}; server on CPU {SERVER_CPU}, load on CPU {LOAD_CPU}",
+        kernel.trim()
+    );
+}
