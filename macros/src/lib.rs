@@ -117,27 +117,51 @@ fn entry_point(kind: EntryPoint, args: TokenStream2, item: TokenStream2) -> Toke
         Ok(function) => function,
         Err(error) => return with_error(item, error),
     };
-    let checks = [parse_arguments(kind, args), validate_signature(kind, &function.sig)];
-    match all_ok(checks.into_iter().filter_map(Result::err)) {
-        Ok(()) => expand(kind, function),
-        Err(error) => with_error(stand_in(kind, function), error),
+    let options = parse_arguments(kind, args);
+    let signature = validate_signature(kind, &function.sig);
+    match (options, signature) {
+        (Ok(options), Ok(())) => expand(kind, options, function),
+        (options, signature) => {
+            let errors = options.err().into_iter().chain(signature.err());
+            let error = all_ok(errors).expect_err("one of them failed");
+            with_error(stand_in(kind, function), error)
+        }
     }
 }
 
+/// What the attribute's arguments ask for.
+#[derive(Default)]
+struct Options {
+    /// `start_paused = true`: the runtime's clock starts paused (`mini::time::pause`).
+    start_paused: bool,
+}
+
 /// Parses `#[mini::main(...)]`'s arguments as a comma-separated list of
-/// `syn::Meta` (`name`, `name = value`, `name(...)`).
-///
-/// No argument is supported yet, so each one is an error at its own span.
-/// Future `name = value` options (`flavor`, `worker_threads`) get matched on
-/// `argument.path()` here and collected into an options struct.
-fn parse_arguments(kind: EntryPoint, args: TokenStream2) -> syn::Result<()> {
+/// `syn::Meta` (`name`, `name = value`, `name(...)`). Known today:
+/// `start_paused = true|false`; anything else is an error at its own span.
+/// Future options (`flavor`, `worker_threads`) get matched here too.
+fn parse_arguments(kind: EntryPoint, args: TokenStream2) -> syn::Result<Options> {
     let arguments = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-    all_ok(arguments.iter().map(|argument| unknown_argument(kind, argument)))
+    let mut options = Options::default();
+    let mut errors = Vec::new();
+    for argument in &arguments {
+        match argument {
+            Meta::NameValue(pair) if pair.path.is_ident("start_paused") => match &pair.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(value),
+                    ..
+                }) => options.start_paused = value.value,
+                other => errors.push(syn::Error::new_spanned(other, "`start_paused` takes `true` or `false`")),
+            },
+            _ => errors.push(unknown_argument(kind, argument)),
+        }
+    }
+    all_ok(errors).map(|()| options)
 }
 
 fn unknown_argument(kind: EntryPoint, argument: &Meta) -> syn::Error {
     let message = format!(
-        "unknown attribute argument `{}`; {} takes no arguments yet",
+        "unknown attribute argument `{}`; {} takes only `start_paused = true|false` yet",
         path_to_string(argument.path()),
         kind.attribute(),
     );
@@ -192,7 +216,7 @@ fn generics_tokens(sig: &Signature) -> Option<TokenStream2> {
 
 /// Rewrites `async fn name() -> R { body }` into a synchronous function that
 /// blocks on `async move { body }` in a new current-thread runtime.
-fn expand(kind: EntryPoint, function: ItemFn) -> TokenStream2 {
+fn expand(kind: EntryPoint, options: Options, function: ItemFn) -> TokenStream2 {
     let ItemFn {
         attrs,
         vis,
@@ -201,6 +225,7 @@ fn expand(kind: EntryPoint, function: ItemFn) -> TokenStream2 {
     } = function;
     sig.asyncness = None;
     let test_attribute = kind.test_attribute();
+    let start_paused = options.start_paused;
     // Spanned at the body so that a body whose type does not match the
     // return type is reported there, not at the attribute.
     let body_span = block.brace_token.span.join();
@@ -211,6 +236,7 @@ fn expand(kind: EntryPoint, function: ItemFn) -> TokenStream2 {
         #vis #sig {
             let body = async move #block;
             let runtime = ::mini::runtime::Builder::new_current_thread()
+                .start_paused(#start_paused)
                 .build()
                 .expect("failed to build the mini runtime");
             #block_on_body

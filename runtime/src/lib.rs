@@ -23,6 +23,8 @@ mod reactor;
 mod scheduler;
 mod util;
 
+pub mod time;
+
 pub mod io;
 pub mod runtime;
 pub mod task;

@@ -32,6 +32,7 @@ use parking_lot::Mutex;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -187,6 +188,48 @@ impl Reactor {
     }
 }
 
+impl Driver {
+    /// One `epoll_pwait2` (a nanosecond timeout, so timers are not rounded to milliseconds), or
+    /// `epoll_wait` with the timeout rounded up to the millisecond (never early) on kernels
+    /// before 5.11, which answer `ENOSYS`. Returns the syscall's result.
+    fn wait(&mut self, timeout: Option<Duration>) -> libc::c_int {
+        static NO_PWAIT2: AtomicBool = AtomicBool::new(false);
+        let epoll = self.reactor.epoll.as_raw_fd();
+        let events = self.events.as_mut_ptr();
+        if let Some(timeout) = timeout.filter(|t| !t.is_zero() && !NO_PWAIT2.load(Ordering::Relaxed)) {
+            let timespec = libc::timespec {
+                tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+                tv_nsec: timeout.subsec_nanos() as libc::c_long,
+            };
+            // SAFETY: the buffer has room for EVENTS_CAPACITY events, `timespec` is live for the
+            // call, and a null signal mask means "leave it alone".
+            let count = unsafe {
+                libc::syscall(
+                    libc::SYS_epoll_pwait2,
+                    epoll,
+                    events,
+                    EVENTS_CAPACITY as libc::c_int,
+                    &timespec as *const libc::timespec,
+                    std::ptr::null::<libc::sigset_t>(),
+                    0usize,
+                )
+            } as libc::c_int;
+            if count != -1 || io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS) {
+                return count;
+            }
+            NO_PWAIT2.store(true, Ordering::Relaxed);
+        }
+        let timeout_ms = match timeout {
+            None => -1,
+            // Round up so that the wait never ends before the deadline.
+            Some(timeout) => timeout.as_nanos().div_ceil(1_000_000).min(libc::c_int::MAX as u128) as libc::c_int,
+        };
+        // SAFETY: the buffer has room for EVENTS_CAPACITY events; the kernel writes at most that
+        // many and returns how many.
+        unsafe { libc::epoll_wait(epoll, events, EVENTS_CAPACITY as libc::c_int, timeout_ms) }
+    }
+}
+
 /// Wakes every waker, even if one panics (a foreign executor's might); the first panic is
 /// raised again once all are woken, so no task is left waiting for a wake that was dropped.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
@@ -210,22 +253,8 @@ impl Driver {
     /// Waits for events (at most `timeout`; `None` waits until one comes), records the
     /// readiness they carry and wakes the tasks waiting for it.
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) {
-        let timeout_ms = match timeout {
-            None => -1,
-            // Round up so that the wait never ends before the deadline.
-            Some(timeout) => timeout.as_nanos().div_ceil(1_000_000).min(libc::c_int::MAX as u128) as libc::c_int,
-        };
         self.events.clear();
-        // SAFETY: the buffer has room for EVENTS_CAPACITY events; the kernel writes at most that
-        // many and returns how many.
-        let count = unsafe {
-            libc::epoll_wait(
-                self.reactor.epoll.as_raw_fd(),
-                self.events.as_mut_ptr(),
-                EVENTS_CAPACITY as libc::c_int,
-                timeout_ms,
-            )
-        };
+        let count = self.wait(timeout);
         if count == -1 {
             let error = io::Error::last_os_error();
             assert_eq!(error.kind(), io::ErrorKind::Interrupted, "epoll_wait failed: {error}");

@@ -48,6 +48,13 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (see [`time::pause`](crate::time::pause)): for
+    /// tests of timeouts that run in no real time.
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.config.start_paused = paused;
+        self
+    }
+
     /// Creates the runtime: its epoll instance and eventfd.
     ///
     /// # Errors

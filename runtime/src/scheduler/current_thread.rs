@@ -32,6 +32,7 @@ use crate::context;
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::{Driver, Reactor};
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::time::timers::Timers;
 use crate::util::thread_id;
 use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
@@ -54,6 +55,8 @@ pub(crate) struct Config {
     /// Every this many ticks the inject queue is checked before the local queue. 31, as in tokio,
     /// so that wakes from other threads are never starved by a busy local queue.
     pub(crate) global_queue_interval: u32,
+    /// Whether the clock starts paused (tests).
+    pub(crate) start_paused: bool,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
         Config {
             event_interval: 61,
             global_queue_interval: 31,
+            start_paused: false,
         }
     }
 }
@@ -89,6 +93,7 @@ struct Core {
 pub(crate) struct Handle {
     shared: Shared,
     pub(crate) reactor: Arc<Reactor>,
+    pub(crate) timers: Timers,
     config: Config,
 }
 
@@ -144,6 +149,7 @@ impl CurrentThread {
                 local_owner: AtomicU64::new(0),
             },
             reactor,
+            timers: Timers::new(config.start_paused),
             config,
         });
         let slot = Mutex::new(CoreSlot {
@@ -320,7 +326,13 @@ impl Core {
             return;
         }
         self.polls_since_io.set(0);
-        self.driver.borrow_mut().turn(Some(std::time::Duration::ZERO));
+        self.turn(handle, Some(std::time::Duration::ZERO));
+    }
+
+    /// Waits for I/O events (at most `timeout`), then fires the timers that are due.
+    fn turn(&self, handle: &Handle, timeout: Option<std::time::Duration>) {
+        self.driver.borrow_mut().turn(timeout);
+        handle.timers.process();
     }
 
     fn next_task(&self, handle: &Handle) -> Option<Notified<Arc<Handle>>> {
@@ -338,7 +350,13 @@ impl Core {
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
     fn park(&self, handle: &Handle) {
         if handle.shared.prepare_park() {
-            self.driver.borrow_mut().turn(None);
+            if handle.timers.auto_advance() {
+                // Paused time and nothing to run: the clock jumped to the next timer. Still look
+                // at I/O, without blocking.
+                self.turn(handle, Some(std::time::Duration::ZERO));
+            } else {
+                self.turn(handle, handle.timers.park_timeout());
+            }
             self.polls_since_io.set(0);
         }
         handle.shared.parked.store(false, SeqCst);
@@ -401,6 +419,13 @@ impl Handle {
         }
     }
 
+    /// Wakes the runtime's thread if it is parked and this is another thread.
+    pub(crate) fn wake_parked_from_elsewhere(&self) {
+        if !self.is_current() {
+            self.unpark();
+        }
+    }
+
     /// Wakes the runtime's thread if it is blocked in `epoll_wait`.
     fn unpark(&self) {
         if self.shared.take_parked() {
@@ -442,9 +467,7 @@ impl Wake for Handle {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.shared.main_woken.store(true, SeqCst);
-        if !self.is_current() {
-            self.unpark();
-        }
+        self.wake_parked_from_elsewhere();
     }
 }
 

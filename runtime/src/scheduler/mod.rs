@@ -7,6 +7,7 @@ mod inject;
 
 use crate::reactor::Reactor;
 use crate::task::JoinHandle;
+use crate::time::timers::Timers;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -30,6 +31,20 @@ impl Handle {
     pub(crate) fn reactor(&self) -> &Arc<Reactor> {
         match self {
             Handle::CurrentThread(handle) => &handle.reactor,
+        }
+    }
+
+    pub(crate) fn timers(&self) -> &Timers {
+        match self {
+            Handle::CurrentThread(handle) => &handle.timers,
+        }
+    }
+
+    /// A timer was armed or moved: a runtime parked on another thread must recompute how long
+    /// it may sleep.
+    pub(crate) fn timer_armed(&self) {
+        match self {
+            Handle::CurrentThread(handle) => handle.wake_parked_from_elsewhere(),
         }
     }
 }

@@ -91,6 +91,14 @@ impl<T> Slab<T> {
         }
     }
 
+    /// The value stored under `key`, mutably, unless it was removed since.
+    pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
+        match self.slots.get_mut(key.index as usize)? {
+            Slot::Occupied { generation, value } if *generation == key.generation => Some(value),
+            _ => None,
+        }
+    }
+
     /// Takes the value stored under `key` out, unless it was removed already.
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
         let slot = self.slots.get_mut(key.index as usize)?;

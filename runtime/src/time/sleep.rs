@@ -1,0 +1,134 @@
+//! `Sleep`: a future that completes at a deadline, backed by an entry in the runtime's wheel.
+
+use super::Instant;
+use crate::scheduler;
+use crate::util::slab::Key;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Waits until `duration` has elapsed on the runtime's clock.
+///
+/// ```
+/// use std::time::Duration;
+/// mini_runtime::Runtime::new().unwrap().block_on(async {
+///     let start = mini_runtime::time::Instant::now();
+///     mini_runtime::time::sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a mini runtime.
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(Instant::now().far_add(duration))
+}
+
+/// Waits until `deadline` on the runtime's clock.
+///
+/// # Panics
+/// Outside a mini runtime.
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline)
+}
+
+/// The future of [`sleep`] and [`sleep_until`].
+///
+/// It arms a timer on its first poll (a deadline already past completes at once, without one)
+/// and disarms it when dropped: both O(1), with no allocation of its own. It never completes
+/// before its deadline. `Sleep` is `Unpin`.
+pub struct Sleep {
+    handle: scheduler::Handle,
+    deadline: Instant,
+    /// The armed timer's entry in the wheel.
+    entry: Option<Key>,
+}
+
+impl Sleep {
+    #[track_caller]
+    fn new(deadline: Instant) -> Sleep {
+        let handle = crate::context::with_current(scheduler::Handle::clone).unwrap_or_else(|_| {
+            panic!(
+                "a mini timer (`sleep`, `timeout`, `interval`) {}",
+                crate::context::OUTSIDE_RUNTIME
+            )
+        });
+        Sleep {
+            handle,
+            deadline,
+            entry: None,
+        }
+    }
+
+    /// When this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        self.handle.timers().now() >= self.deadline.into_std()
+    }
+
+    /// Moves the deadline, earlier or later, even after the sleep completed; the timer is moved in
+    /// place (O(1)). The task is woken at the new deadline if it polls again.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        if let Some(entry) = self.entry {
+            let timers = self.handle.timers();
+            timers
+                .wheel
+                .lock()
+                .reset(entry, timers.deadline_tick(deadline.into_std()));
+            self.handle.timer_armed();
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let timers = this.handle.timers();
+        let Some(entry) = this.entry else {
+            if timers.now() >= this.deadline.into_std() {
+                return Poll::Ready(());
+            }
+            let tick = timers.deadline_tick(this.deadline.into_std());
+            this.entry = Some(timers.wheel.lock().insert(tick, cx.waker().clone()));
+            this.handle.timer_armed();
+            return Poll::Pending;
+        };
+        let mut wheel = timers.wheel.lock();
+        let slot = wheel
+            .get_mut(entry)
+            .expect("a sleep's entry lives until the sleep drops it");
+        if slot.fired {
+            return Poll::Ready(());
+        }
+        match &slot.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => slot.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(entry) = self.entry {
+            self.handle.timers().wheel.lock().remove(entry);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep").field("deadline", &self.deadline).finish()
+    }
+}
