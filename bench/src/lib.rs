@@ -7,3 +7,4 @@
 pub mod http;
 pub mod sched;
 pub mod server;
+pub mod timers;

@@ -4,7 +4,7 @@
 //! Suites: `http` (wrk at 50 and 500 connections and pipelined: requests/s, p99, server CPU
 //! time per request), `instructions` (callgrind: user-space instructions per request),
 //! `syscalls` (strace: syscalls per request), `echo` (messages/s), `idle` (memory per idle
-//! connection), `sched` (tokio's scheduler benchmarks), or `all`.
+//! connection), `sched` (tokio's scheduler benchmarks), `timers`, or `all`.
 //!
 //! Servers run pinned to CPU 0 and load generators to CPU 1 (`taskset`), as separate processes,
 //! talking over 127.0.0.1 only, each run bounded in time. Variants run in alternation (A B C A B
@@ -34,6 +34,11 @@ fn main() {
     if args.first().map(String::as_str) == Some("sched-run") {
         return sched_run(&args[1..]);
     }
+    if let [command, variant, workload] = args.as_slice() {
+        if command == "timers-run" {
+            return mini_bench::timers::run(variant, workload);
+        }
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let suite = args.iter().find(|a| !a.starts_with("--")).map_or("all", String::as_str);
     let options = Options {
@@ -52,6 +57,7 @@ fn main() {
         ("echo", echo_suite),
         ("idle", idle_suite),
         ("sched", sched_suite),
+        ("timers", timers_suite),
     ] {
         if all || suite == name {
             run(&options);
@@ -59,7 +65,7 @@ fn main() {
         }
     }
     if !ran {
-        eprintln!("unknown suite {suite:?}: expected http, instructions, syscalls, echo, idle, sched or all");
+        eprintln!("unknown suite {suite:?}: expected http, instructions, syscalls, echo, idle, sched, timers or all");
         std::process::exit(2);
     }
 }
@@ -592,6 +598,38 @@ fn sched_suite(options: &Options) {
             "µs/iteration",
             &mut samples,
         );
+    }
+}
+
+fn timers_suite(options: &Options) {
+    println!(
+        "\n### Timers (mini against tokio current-thread; median of {} rounds, each in a fresh process)",
+        options.rounds
+    );
+    for workload in mini_bench::timers::WORKLOADS {
+        let mut samples = Samples::new();
+        let mut columns: Vec<&'static str> = Vec::new();
+        for _ in 0..options.rounds {
+            for &variant in mini_bench::timers::VARIANTS {
+                let out = run_output(
+                    Command::new("taskset")
+                        .args(["-c", SERVER_CPU])
+                        .arg(std::env::current_exe().unwrap())
+                        .args(["timers-run", variant, workload]),
+                );
+                for line in out.lines() {
+                    let (name, value) = line.rsplit_once(' ').expect("`name value` lines");
+                    let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+                    if !columns.contains(&name) {
+                        columns.push(name);
+                    }
+                    record(&mut samples, variant, name, value.parse().expect("a number"));
+                }
+            }
+        }
+        let table: Vec<(&'static str, usize)> = columns.iter().map(|c| (*c, 1)).collect();
+        let ratio_of = columns.first().copied().unwrap_or("");
+        print_table(workload, mini_bench::timers::VARIANTS, &table, ratio_of, &mut samples);
     }
 }
 

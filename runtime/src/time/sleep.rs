@@ -24,7 +24,7 @@ use std::time::Duration;
 /// Outside a mini runtime.
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(Instant::now().far_add(duration))
+    Sleep::after(duration)
 }
 
 /// Waits until `deadline` on the runtime's clock.
@@ -51,12 +51,18 @@ pub struct Sleep {
 impl Sleep {
     #[track_caller]
     fn new(deadline: Instant) -> Sleep {
-        let handle = crate::context::with_current(scheduler::Handle::clone).unwrap_or_else(|_| {
-            panic!(
-                "a mini timer (`sleep`, `timeout`, `interval`) {}",
-                crate::context::OUTSIDE_RUNTIME
-            )
-        });
+        Sleep {
+            handle: current_handle(),
+            deadline,
+            entry: None,
+        }
+    }
+
+    /// A sleep of `duration` from now on the runtime's clock (one look at the thread's context).
+    #[track_caller]
+    pub(crate) fn after(duration: Duration) -> Sleep {
+        let handle = current_handle();
+        let deadline = Instant::from_std(handle.timers().now()).far_add(duration);
         Sleep {
             handle,
             deadline,
@@ -87,6 +93,16 @@ impl Sleep {
             self.handle.timer_armed();
         }
     }
+}
+
+#[track_caller]
+fn current_handle() -> scheduler::Handle {
+    crate::context::with_current(scheduler::Handle::clone).unwrap_or_else(|_| {
+        panic!(
+            "a mini timer (`sleep`, `timeout`, `interval`) {}",
+            crate::context::OUTSIDE_RUNTIME
+        )
+    })
 }
 
 impl Future for Sleep {

@@ -23,7 +23,10 @@ use std::time::Duration;
 /// Outside a mini runtime.
 #[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    timeout_at(Instant::now().far_add(duration), future)
+    Timeout {
+        future: future.into_future(),
+        sleep: Sleep::after(duration),
+    }
 }
 
 /// Runs `future` until `deadline` at most; see [`timeout`].

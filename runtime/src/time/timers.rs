@@ -6,15 +6,15 @@
 //! way: arming and cancelling hold the lock for a few list operations, and only the thread that
 //! parks in `epoll_wait` advances it.
 
-use super::wheel::{Wheel, MAX_TICKS};
+use super::wheel::Wheel;
 use crate::reactor::wake_all;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The length of one wheel tick.
 const TICK: Duration = Duration::from_micros(100);
-const TICK_NANOS: u128 = TICK.as_nanos();
+const TICK_NANOS: u64 = TICK.as_nanos() as u64;
 
 pub(crate) struct Timers {
     /// Tick 0.
@@ -25,16 +25,13 @@ pub(crate) struct Timers {
 
 /// Real time, or time paused (and advanced by hand) for tests.
 struct Clock {
-    /// Whether `state.frozen` is set; checked without the lock on every `now`.
+    /// Whether `frozen` is set; checked without the lock on every `now`.
     paused: AtomicBool,
-    state: Mutex<ClockState>,
-}
-
-struct ClockState {
+    /// How far (in nanoseconds) the clock runs ahead of `Instant::now()` after a pause was
+    /// advanced and resumed; read without the lock on every `now`.
+    offset_nanos: AtomicU64,
     /// The paused time, while paused.
-    frozen: Option<Instant>,
-    /// How far the clock runs ahead of `Instant::now()` after a pause was advanced and resumed.
-    offset: Duration,
+    frozen: Mutex<Option<Instant>>,
 }
 
 impl Timers {
@@ -45,37 +42,44 @@ impl Timers {
             wheel: Mutex::new(Wheel::new()),
             clock: Clock {
                 paused: AtomicBool::new(start_paused),
-                state: Mutex::new(ClockState {
-                    frozen: start_paused.then_some(origin),
-                    offset: Duration::ZERO,
-                }),
+                offset_nanos: AtomicU64::new(0),
+                frozen: Mutex::new(start_paused.then_some(origin)),
             },
         }
     }
 
     /// The runtime's current time: real time, or the paused clock.
     pub(crate) fn now(&self) -> Instant {
-        if !self.clock.paused.load(Ordering::Acquire) {
-            let offset = self.clock.state.lock().offset;
-            return Instant::now() + offset;
+        if self.clock.paused.load(Ordering::Acquire) {
+            if let Some(frozen) = *self.clock.frozen.lock() {
+                return frozen;
+            }
         }
-        let state = self.clock.state.lock();
-        state.frozen.unwrap_or_else(|| Instant::now() + state.offset)
+        Instant::now() + Duration::from_nanos(self.clock.offset_nanos.load(Ordering::Acquire))
     }
 
     /// The tick a deadline belongs to, rounded up so that a timer never fires early.
     pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
-        let nanos = deadline.saturating_duration_since(self.origin).as_nanos();
-        nanos.div_ceil(TICK_NANOS).min(u128::from(MAX_TICKS) * 4) as u64
+        self.nanos_since_origin(deadline).div_ceil(TICK_NANOS)
     }
 
     /// The last tick that has fully passed at `now`.
     fn elapsed_tick(&self, now: Instant) -> u64 {
-        (now.saturating_duration_since(self.origin).as_nanos() / TICK_NANOS) as u64
+        self.nanos_since_origin(now) / TICK_NANOS
+    }
+
+    /// Nanoseconds from tick 0 to `instant` (zero before it; saturating after 584 years), in
+    /// 64-bit arithmetic: this runs on every park.
+    fn nanos_since_origin(&self, instant: Instant) -> u64 {
+        let since = instant.saturating_duration_since(self.origin);
+        since
+            .as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(since.subsec_nanos()))
     }
 
     fn tick_instant(&self, tick: u64) -> Instant {
-        self.origin + Duration::from_nanos(tick.saturating_mul(TICK_NANOS as u64))
+        self.origin + Duration::from_nanos(tick.saturating_mul(TICK_NANOS))
     }
 
     /// How long the scheduler may block before a timer is due: `None` if none is armed.
@@ -84,13 +88,14 @@ impl Timers {
         Some(self.tick_instant(next).saturating_duration_since(self.now()))
     }
 
-    /// Fires every timer due by now.
+    /// Fires every timer due by now. Without armed timers it only looks at the wheel's bitmaps.
     pub(crate) fn process(&self) {
-        let now_tick = self.elapsed_tick(self.now());
         let mut wake_list = Vec::new();
         {
             let mut wheel = self.wheel.lock();
-            if wheel.next_expiration().is_none_or(|next| next > now_tick) {
+            let Some(next) = wheel.next_expiration() else { return };
+            let now_tick = self.elapsed_tick(self.now());
+            if next > now_tick {
                 return;
             }
             wheel.advance(now_tick, &mut wake_list);
@@ -105,28 +110,28 @@ impl Timers {
     /// Freezes the clock at the current time.
     pub(crate) fn pause(&self) {
         let now = self.now();
-        let mut state = self.clock.state.lock();
-        state.frozen = Some(now);
+        *self.clock.frozen.lock() = Some(now);
         self.clock.paused.store(true, Ordering::Release);
     }
 
     /// Lets the clock run again from the paused time.
     pub(crate) fn resume(&self) {
-        let mut state = self.clock.state.lock();
-        let frozen = state
-            .frozen
+        let mut frozen = self.clock.frozen.lock();
+        let paused_at = frozen
             .take()
             .expect("`mini::time::resume` called while time is not paused");
-        state.offset = frozen.saturating_duration_since(Instant::now());
+        let ahead = paused_at.saturating_duration_since(Instant::now());
+        self.clock
+            .offset_nanos
+            .store(ahead.as_nanos() as u64, Ordering::Release);
         self.clock.paused.store(false, Ordering::Release);
     }
 
     /// Moves the paused clock forward by `by` and fires what became due.
     pub(crate) fn advance(&self, by: Duration) {
         {
-            let mut state = self.clock.state.lock();
-            let frozen = state
-                .frozen
+            let mut frozen = self.clock.frozen.lock();
+            let frozen = frozen
                 .as_mut()
                 .expect("`mini::time::advance` needs paused time: call `pause()` first");
             *frozen += by;
@@ -145,8 +150,8 @@ impl Timers {
         };
         let target = self.tick_instant(next);
         {
-            let mut state = self.clock.state.lock();
-            let frozen = state.frozen.as_mut().expect("paused");
+            let mut frozen = self.clock.frozen.lock();
+            let frozen = frozen.as_mut().expect("paused");
             if target > *frozen {
                 *frozen = target;
             }

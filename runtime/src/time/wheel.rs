@@ -29,7 +29,7 @@ const SLOT_MASK: u64 = SLOTS as u64 - 1;
 /// How far past `elapsed` a timer is filed at most (about 7 years): half of the top level's
 /// turn, so that a timer filed in the top level is always 1 to 32 slots ahead of the current one
 /// and never mistaken for it. Later deadlines are filed there and re-filed when that slot comes.
-pub(crate) const MAX_TICKS: u64 = 1 << (SLOT_BITS * LEVELS as u32 - 1);
+const MAX_TICKS: u64 = 1 << (SLOT_BITS * LEVELS as u32 - 1);
 
 /// One armed timer.
 pub(crate) struct Entry {
@@ -38,8 +38,8 @@ pub(crate) struct Entry {
     /// Set when the wheel has fired the timer; the owner then removes the entry.
     pub(crate) fired: bool,
     pub(crate) waker: Option<Waker>,
-    /// Where the entry is filed, while it is in a slot list.
-    position: Option<(usize, usize)>,
+    /// Where the entry is filed (level, slot), while it is in a slot list.
+    position: Option<(u8, u8)>,
     previous: Option<Key>,
     next: Option<Key>,
 }
@@ -134,7 +134,7 @@ impl Wheel {
             self.entries.get_mut(head).expect("listed entries exist").previous = Some(key);
         }
         let entry = self.entries.get_mut(key).expect("filed entries exist");
-        entry.position = Some((level, slot));
+        entry.position = Some((level as u8, slot as u8));
         entry.previous = None;
         entry.next = head;
         self.occupied[level] |= 1 << slot;
@@ -144,6 +144,7 @@ impl Wheel {
     fn unfile(&mut self, key: Key) {
         let entry = self.entries.get_mut(key).expect("filed entries exist");
         let (level, slot) = entry.position.take().expect("an armed entry is filed");
+        let (level, slot) = (usize::from(level), usize::from(slot));
         let (previous, next) = (entry.previous.take(), entry.next.take());
         match previous {
             Some(previous) => self.entries.get_mut(previous).expect("listed").next = next,
