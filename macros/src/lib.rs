@@ -45,7 +45,8 @@ use syn::{ItemFn, Meta, Path, Signature, Token};
 /// The function must be `async`, must not take arguments and must not be
 /// generic. Its attributes, visibility and return type are kept, so
 /// `async fn main() -> std::io::Result<()>` works as usual. The attribute
-/// takes no arguments yet.
+/// takes one argument, `start_paused = true|false` (the runtime's clock starts
+/// paused, as with `mini::time::pause`).
 ///
 /// ```ignore
 /// // `ignore`: this crate's doc tests cannot depend on `mini`.
@@ -65,7 +66,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Expands to a `#[test]` function with the same name, so do not add
 /// `#[test]` yourself. The function must be `async`, must not take arguments
 /// and must not be generic; it may return anything `#[test]` accepts, such as
-/// `()` or a `Result`. The attribute takes no arguments yet.
+/// `()` or a `Result`. `#[mini::test(start_paused = true)]` starts the
+/// runtime with its clock paused, so timeouts run in virtual time.
 ///
 /// ```ignore
 /// // `ignore`: this crate's doc tests cannot depend on `mini`.
