@@ -208,3 +208,48 @@ fn a_timer_outside_a_runtime_panics_with_a_clear_message() {
         "{message}"
     );
 }
+
+#[mini::test(start_paused = true)]
+async fn paused_time_does_not_jump_past_io_that_is_already_ready() {
+    let (mut client, mut server) = connected_pair().await;
+    let echo = mini::spawn(async move {
+        let mut buf = [0u8; 4];
+        server.read_exact(&mut buf).await.unwrap();
+        server.write_all(&buf).await.unwrap();
+    });
+    client.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    // The echo is on its way over loopback when the runtime next parks: the clock must not jump
+    // 5 s before that ready socket is seen.
+    let reply = time::timeout(Duration::from_secs(5), client.read_exact(&mut buf)).await;
+    assert!(reply.is_ok(), "the paused clock jumped past a ready socket");
+    assert_eq!(&buf, b"ping");
+    echo.await.unwrap();
+}
+
+#[mini::test(start_paused = true)]
+async fn a_sleep_reset_into_the_past_completes_on_its_next_poll() {
+    let mut sleep = time::sleep(Duration::from_secs(60));
+    assert!((&mut sleep).now_or_never().is_none(), "armed");
+    sleep.reset(Instant::now() - Duration::from_millis(1));
+    assert!((&mut sleep).now_or_never().is_some());
+}
+
+#[mini::test]
+async fn advance_fires_exactly_and_resume_continues_from_the_paused_time() {
+    time::pause();
+    let paused_at = Instant::now();
+    let sleeper = mini::spawn(time::sleep(Duration::from_millis(10)));
+    mini::task::yield_now().await;
+    time::advance(Duration::from_millis(10)).await;
+    assert!(sleeper.is_finished(), "advance(10 ms) fires a 10 ms sleep");
+    assert_eq!(Instant::now() - paused_at, Duration::from_millis(10));
+    // Real time passes while paused; after resume the clock goes on from the paused value.
+    std::thread::sleep(Duration::from_millis(30));
+    time::resume();
+    let resumed = Instant::now() - paused_at;
+    assert!(
+        resumed >= Duration::from_millis(10) && resumed < Duration::from_millis(25),
+        "{resumed:?}"
+    );
+}

@@ -190,8 +190,9 @@ impl Reactor {
 
 impl Driver {
     /// One `epoll_pwait2` (a nanosecond timeout, so timers are not rounded to milliseconds), or
-    /// `epoll_wait` with the timeout rounded up to the millisecond (never early) on kernels
-    /// before 5.11, which answer `ENOSYS`. Returns the syscall's result.
+    /// `epoll_wait` with the timeout rounded up to the millisecond (never early) where it fails:
+    /// kernels before 5.11 answer `ENOSYS`, and seccomp filters that do not know it `EPERM`.
+    /// Returns the syscall's result.
     fn wait(&mut self, timeout: Option<Duration>) -> libc::c_int {
         static NO_PWAIT2: AtomicBool = AtomicBool::new(false);
         let epoll = self.reactor.epoll.as_raw_fd();
@@ -214,7 +215,7 @@ impl Driver {
                     0usize,
                 )
             } as libc::c_int;
-            if count != -1 || io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS) {
+            if count != -1 || io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
                 return count;
             }
             NO_PWAIT2.store(true, Ordering::Relaxed);

@@ -329,6 +329,17 @@ impl Core {
         self.turn(handle, Some(std::time::Duration::ZERO));
     }
 
+    /// Parking with the clock paused: first collect the I/O that is ready; if that woke nothing,
+    /// jump the clock to the next timer instead of sleeping; with no timer, wait for I/O.
+    fn park_paused(&self, handle: &Handle) {
+        self.turn(handle, Some(std::time::Duration::ZERO));
+        let shared = &handle.shared;
+        let idle = self.local_queue.borrow().is_empty() && shared.inject.is_empty() && !shared.main_woken.load(SeqCst);
+        if idle && !handle.timers.auto_advance() {
+            self.turn(handle, None);
+        }
+    }
+
     /// Waits for I/O events (at most `timeout`), then fires the timers that are due.
     fn turn(&self, handle: &Handle, timeout: Option<std::time::Duration>) {
         self.driver.borrow_mut().turn(timeout);
@@ -350,10 +361,8 @@ impl Core {
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
     fn park(&self, handle: &Handle) {
         if handle.shared.prepare_park() {
-            if handle.timers.auto_advance() {
-                // Paused time and nothing to run: the clock jumped to the next timer. Still look
-                // at I/O, without blocking.
-                self.turn(handle, Some(std::time::Duration::ZERO));
+            if handle.timers.is_paused() {
+                self.park_paused(handle);
             } else {
                 self.turn(handle, handle.timers.park_timeout());
             }

@@ -82,7 +82,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.sleep.deadline();
-        let now = Instant::now();
+        let now = self.sleep.now();
         // A tick counts as missed only when we are clearly behind, not for ordinary lateness.
         let next = if now > scheduled.far_add(Duration::from_millis(5)) {
             self.missed_tick_behavior.next_tick(scheduled, now, self.period)
@@ -95,7 +95,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is a period from now.
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now().far_add(self.period));
+        self.sleep.reset(self.sleep.now().far_add(self.period));
     }
 
     /// The period.

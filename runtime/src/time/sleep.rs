@@ -77,7 +77,12 @@ impl Sleep {
 
     /// Whether the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        self.handle.timers().now() >= self.deadline.into_std()
+        self.now() >= self.deadline
+    }
+
+    /// The time on the clock of the runtime this sleep belongs to.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::from_std(self.handle.timers().now())
     }
 
     /// Moves the deadline, earlier or later, even after the sleep completed; the timer is moved in
@@ -111,12 +116,14 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         let timers = this.handle.timers();
+        let now = timers.now();
+        let due = now >= this.deadline.into_std();
         let Some(entry) = this.entry else {
-            if timers.now() >= this.deadline.into_std() {
+            if due {
                 return Poll::Ready(());
             }
-            let tick = timers.deadline_tick(this.deadline.into_std());
-            this.entry = Some(timers.wheel.lock().insert(tick, cx.waker().clone()));
+            let (now_tick, tick) = (timers.elapsed_tick(now), timers.deadline_tick(this.deadline.into_std()));
+            this.entry = Some(timers.wheel.lock().insert(now_tick, tick, cx.waker().clone()));
             this.handle.timer_armed();
             return Poll::Pending;
         };
@@ -127,10 +134,21 @@ impl Future for Sleep {
         if slot.fired {
             return Poll::Ready(());
         }
-        match &slot.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => slot.waker = Some(cx.waker().clone()),
+        if due {
+            // Reset to a deadline already past: done now, not at the next turn of the wheel.
+            let removed = wheel.remove(entry);
+            drop(wheel);
+            this.entry = None;
+            drop(removed);
+            return Poll::Ready(());
         }
+        let replaced = match &slot.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            _ => slot.waker.replace(cx.waker().clone()),
+        };
+        drop(wheel);
+        // Dropped outside the lock: a foreign waker's `Drop` may touch this runtime's timers.
+        drop(replaced);
         Poll::Pending
     }
 }
@@ -138,7 +156,8 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(entry) = self.entry {
-            self.handle.timers().wheel.lock().remove(entry);
+            let removed = self.handle.timers().wheel.lock().remove(entry);
+            drop(removed);
         }
     }
 }

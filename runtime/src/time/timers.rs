@@ -9,7 +9,7 @@
 use super::wheel::Wheel;
 use crate::reactor::wake_all;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The length of one wheel tick.
@@ -27,9 +27,10 @@ pub(crate) struct Timers {
 struct Clock {
     /// Whether `frozen` is set; checked without the lock on every `now`.
     paused: AtomicBool,
-    /// How far (in nanoseconds) the clock runs ahead of `Instant::now()` after a pause was
-    /// advanced and resumed; read without the lock on every `now`.
-    offset_nanos: AtomicU64,
+    /// How far (in nanoseconds, either way) the clock is from `Instant::now()` after a pause was
+    /// resumed: ahead if it was advanced further than real time went, behind otherwise. Read
+    /// without the lock on every `now`.
+    offset_nanos: AtomicI64,
     /// The paused time, while paused.
     frozen: Mutex<Option<Instant>>,
 }
@@ -42,7 +43,7 @@ impl Timers {
             wheel: Mutex::new(Wheel::new()),
             clock: Clock {
                 paused: AtomicBool::new(start_paused),
-                offset_nanos: AtomicU64::new(0),
+                offset_nanos: AtomicI64::new(0),
                 frozen: Mutex::new(start_paused.then_some(origin)),
             },
         }
@@ -55,16 +56,26 @@ impl Timers {
                 return frozen;
             }
         }
-        Instant::now() + Duration::from_nanos(self.clock.offset_nanos.load(Ordering::Acquire))
+        let offset = self.clock.offset_nanos.load(Ordering::Acquire);
+        let real = Instant::now();
+        if offset >= 0 {
+            real + Duration::from_nanos(offset as u64)
+        } else {
+            real.checked_sub(Duration::from_nanos(offset.unsigned_abs()))
+                .unwrap_or(real)
+        }
     }
 
     /// The tick a deadline belongs to, rounded up so that a timer never fires early.
     pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
-        self.nanos_since_origin(deadline).div_ceil(TICK_NANOS)
+        // Capped so that the tick's instant is representable (about 584 years out).
+        self.nanos_since_origin(deadline)
+            .div_ceil(TICK_NANOS)
+            .min(u64::MAX / TICK_NANOS)
     }
 
     /// The last tick that has fully passed at `now`.
-    fn elapsed_tick(&self, now: Instant) -> u64 {
+    pub(crate) fn elapsed_tick(&self, now: Instant) -> u64 {
         self.nanos_since_origin(now) / TICK_NANOS
     }
 
@@ -109,7 +120,8 @@ impl Timers {
 
     /// Freezes the clock at the current time.
     pub(crate) fn pause(&self) {
-        let now = self.now();
+        // On a tick boundary, so that `advance(d)` fires a timer due exactly `d` later.
+        let now = self.tick_instant(self.deadline_tick(self.now()));
         *self.clock.frozen.lock() = Some(now);
         self.clock.paused.store(true, Ordering::Release);
     }
@@ -120,10 +132,13 @@ impl Timers {
         let paused_at = frozen
             .take()
             .expect("`mini::time::resume` called while time is not paused");
-        let ahead = paused_at.saturating_duration_since(Instant::now());
-        self.clock
-            .offset_nanos
-            .store(ahead.as_nanos() as u64, Ordering::Release);
+        let real = Instant::now();
+        let offset = if paused_at >= real {
+            i64::try_from((paused_at - real).as_nanos()).unwrap_or(i64::MAX)
+        } else {
+            -i64::try_from((real - paused_at).as_nanos()).unwrap_or(i64::MAX)
+        };
+        self.clock.offset_nanos.store(offset, Ordering::Release);
         self.clock.paused.store(false, Ordering::Release);
     }
 
@@ -151,7 +166,7 @@ impl Timers {
         let target = self.tick_instant(next);
         {
             let mut frozen = self.clock.frozen.lock();
-            let frozen = frozen.as_mut().expect("paused");
+            let Some(frozen) = frozen.as_mut() else { return false };
             if target > *frozen {
                 *frozen = target;
             }

@@ -1,10 +1,10 @@
 //! The hierarchical timing wheel: 7 levels of 64 slots over ticks of 100 µs.
 //!
 //! ```text
-//!  level 0: 64 slots of 1 tick      (6.4 ms)      level 4: 64 slots of 64^4 ticks (46.6 h)
-//!  level 1: 64 slots of 64 ticks    (409.6 ms)    level 5: 64 slots of 64^5 ticks (124 days)
-//!  level 2: 64 slots of 64^2 ticks  (26.2 s)      level 6: 64 slots of 64^6 ticks (21.8 years)
-//!  level 3: 64 slots of 64^3 ticks  (27.9 min)
+//!  level 0: 64 slots of 1 tick      (6.4 ms)      level 4: 64 slots of 64^4 ticks (29.8 h)
+//!  level 1: 64 slots of 64 ticks    (409.6 ms)    level 5: 64 slots of 64^5 ticks (79.5 days)
+//!  level 2: 64 slots of 64^2 ticks  (26.2 s)      level 6: 64 slots of 64^6 ticks (13.9 years)
+//!  level 3: 64 slots of 64^3 ticks  (28 min)
 //! ```
 //!
 //! A timer due at tick `t` goes to the level of the highest 6-bit group in which `t` differs from
@@ -71,8 +71,13 @@ impl Wheel {
         self.armed
     }
 
-    /// Arms a timer due at tick `when` (a past tick fires on the next `advance`).
-    pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Key {
+    /// Arms a timer due at tick `when` (a past tick fires on the next `advance`). `now` is the
+    /// current tick: with no timer armed, the wheel catches up to it first, so that the timer is
+    /// filed near its slot rather than high up (the driver does not advance an empty wheel).
+    pub(crate) fn insert(&mut self, now: u64, when: u64, waker: Waker) -> Key {
+        if self.armed == 0 {
+            self.elapsed = self.elapsed.max(now);
+        }
         let key = self.entries.insert(Entry {
             when,
             fired: false,
@@ -90,17 +95,14 @@ impl Wheel {
         self.entries.get_mut(key)
     }
 
-    /// Disarms (or forgets a fired) timer; returns whether it was there.
-    pub(crate) fn remove(&mut self, key: Key) -> bool {
-        let Some(entry) = self.entries.get(key) else {
-            return false;
-        };
-        if !entry.fired {
+    /// Disarms (or forgets a fired) timer; returns its entry, for the caller to drop (with its
+    /// waker) after releasing the wheel's lock.
+    pub(crate) fn remove(&mut self, key: Key) -> Option<Entry> {
+        if !self.entries.get(key)?.fired {
             self.unfile(key);
             self.armed -= 1;
         }
-        self.entries.remove(key);
-        true
+        self.entries.remove(key)
     }
 
     /// Moves an armed timer to a new tick, in place.
@@ -238,7 +240,7 @@ mod tests {
         let ticks = [0, 1, 5, 63, 64, 65, 4095, 4096, 262_143, 262_144, 20_000_000, MAX_TICKS];
         let keys: Vec<Key> = ticks
             .iter()
-            .map(|&t| wheel.insert(t, Waker::from(counter.clone())))
+            .map(|&t| wheel.insert(0, t, Waker::from(counter.clone())))
             .collect();
         assert_eq!(wheel.len(), ticks.len());
         let mut woken = Vec::new();
@@ -260,11 +262,11 @@ mod tests {
         let mut wheel = Wheel::new();
         let counter = Arc::new(Count(AtomicUsize::new(0)));
         let keys: Vec<Key> = (0..LEVELS as u32)
-            .map(|level| wheel.insert(1 << (6 * level), Waker::from(counter.clone())))
+            .map(|level| wheel.insert(0, 1 << (6 * level), Waker::from(counter.clone())))
             .collect();
         assert_eq!(wheel.len(), LEVELS);
         for key in keys {
-            assert!(wheel.remove(key));
+            assert!(wheel.remove(key).is_some());
         }
         assert_eq!(wheel.len(), 0);
         assert_eq!(wheel.next_expiration(), None);
@@ -275,7 +277,7 @@ mod tests {
     fn reset_moves_a_timer_earlier_and_later() {
         let mut wheel = Wheel::new();
         let counter = Arc::new(Count(AtomicUsize::new(0)));
-        let key = wheel.insert(10_000, Waker::from(counter.clone()));
+        let key = wheel.insert(0, 10_000, Waker::from(counter.clone()));
         wheel.reset(key, 100);
         // Tick 100 sits in level 1's slot [64, 128): due for re-filing at 64.
         assert_eq!(wheel.next_expiration(), Some(64));
@@ -313,7 +315,7 @@ mod tests {
         for round in 0..300 {
             for _ in 0..20 {
                 let when = now + random(if round % 3 == 0 { 5_000_000 } else { 5_000 });
-                timers.push((wheel.insert(when, Waker::from(counter.clone())), when));
+                timers.push((wheel.insert(0, when, Waker::from(counter.clone())), when));
             }
             if let Some(index) = (random(4) == 0).then(|| random(timers.len() as u64) as usize) {
                 let (key, _) = timers.swap_remove(index);
@@ -341,8 +343,8 @@ mod tests {
         let counter = Arc::new(Count(AtomicUsize::new(0)));
         let mut woken = Vec::new();
         wheel.advance((1 << 42) - 10, &mut woken);
-        let across = wheel.insert((1 << 42) + 5, Waker::from(counter.clone()));
-        let beyond = wheel.insert(3 * MAX_TICKS + 7, Waker::from(counter.clone()));
+        let across = wheel.insert(0, (1 << 42) + 5, Waker::from(counter.clone()));
+        let beyond = wheel.insert(0, 3 * MAX_TICKS + 7, Waker::from(counter.clone()));
         wheel.advance((1 << 42) + 4, &mut woken);
         assert!(!wheel.get_mut(across).unwrap().fired);
         wheel.advance((1 << 42) + 5, &mut woken);
