@@ -253,3 +253,22 @@ async fn advance_fires_exactly_and_resume_continues_from_the_paused_time() {
         "{resumed:?}"
     );
 }
+
+#[test]
+fn a_sleep_outliving_its_runtime_panics_when_polled_instead_of_hanging() {
+    with_timeout(|| {
+        let runtime = mini::Runtime::new().unwrap();
+        let mut sleep = runtime.block_on(async {
+            let mut sleep = time::sleep(Duration::from_secs(3600));
+            assert!((&mut sleep).now_or_never().is_none(), "armed");
+            sleep
+        });
+        drop(runtime);
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (&mut sleep).now_or_never())).unwrap_err();
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned());
+        assert!(message.unwrap_or_default().contains("after its runtime was dropped"));
+    })
+}

@@ -235,6 +235,7 @@ impl CurrentThread {
             drop(remote);
         }
         handle.reactor.shutdown();
+        handle.timers.shutdown();
     }
 }
 

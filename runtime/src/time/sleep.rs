@@ -116,6 +116,7 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         let timers = this.handle.timers();
+        timers.check_running();
         let now = timers.now();
         let due = now >= this.deadline.into_std();
         let Some(entry) = this.entry else {

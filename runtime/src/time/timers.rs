@@ -21,6 +21,8 @@ pub(crate) struct Timers {
     origin: Instant,
     pub(crate) wheel: Mutex<Wheel>,
     clock: Clock,
+    /// Set when the runtime is dropped: the wheel will never turn again.
+    is_shutdown: AtomicBool,
 }
 
 /// Real time, or time paused (and advanced by hand) for tests.
@@ -41,6 +43,7 @@ impl Timers {
         Timers {
             origin,
             wheel: Mutex::new(Wheel::new()),
+            is_shutdown: AtomicBool::new(false),
             clock: Clock {
                 paused: AtomicBool::new(start_paused),
                 offset_nanos: AtomicI64::new(0),
@@ -112,6 +115,24 @@ impl Timers {
             wheel.advance(now_tick, &mut wake_list);
         }
         wake_all(wake_list);
+    }
+
+    /// Runtime shutdown: wakes every sleep still waiting (polled from outside the runtime), whose
+    /// next poll then panics with a clear message instead of waiting forever.
+    pub(crate) fn shutdown(&self) {
+        self.is_shutdown.store(true, Ordering::Release);
+        let mut wake_list = Vec::new();
+        self.wheel.lock().take_wakers(&mut wake_list);
+        wake_all(wake_list);
+    }
+
+    /// Panics if the runtime is gone; called when a sleep is polled.
+    #[track_caller]
+    pub(crate) fn check_running(&self) {
+        assert!(
+            !self.is_shutdown.load(Ordering::Acquire),
+            "a mini timer was polled after its runtime was dropped: the runtime's clock no longer runs"
+        );
     }
 
     pub(crate) fn is_paused(&self) -> bool {

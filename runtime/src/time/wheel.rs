@@ -105,6 +105,12 @@ impl Wheel {
         self.entries.remove(key)
     }
 
+    /// Runtime shutdown: moves every waiting timer's waker to `into`, so that nothing waits on a
+    /// wheel that will never turn again.
+    pub(crate) fn take_wakers(&mut self, into: &mut Vec<Waker>) {
+        into.extend(self.entries.iter_mut().filter_map(|entry| entry.waker.take()));
+    }
+
     /// Moves an armed timer to a new tick, in place.
     pub(crate) fn reset(&mut self, key: Key, when: u64) {
         let Some(entry) = self.entries.get_mut(key) else { return };

@@ -126,6 +126,14 @@ impl<T> Slab<T> {
         })
     }
 
+    /// Every stored value, mutably, in index order.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.slots.iter_mut().filter_map(|slot| match slot {
+            Slot::Occupied { value, .. } => Some(value),
+            Slot::Vacant { .. } => None,
+        })
+    }
+
     /// Removes and returns every value; keys handed out before stay invalid.
     pub(crate) fn drain(&mut self) -> Vec<T> {
         let mut values = Vec::with_capacity(self.len);
