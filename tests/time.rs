@@ -255,6 +255,7 @@ async fn advance_fires_exactly_and_resume_continues_from_the_paused_time() {
 }
 
 #[test]
+#[allow(clippy::async_yields_async)] // block_on hands the armed sleep out on purpose
 fn a_sleep_outliving_its_runtime_panics_when_polled_instead_of_hanging() {
     with_timeout(|| {
         let runtime = mini::Runtime::new().unwrap();
