@@ -1,17 +1,14 @@
 //! Turning what users pass to `bind` and `connect` into socket addresses, without blocking the
-//! runtime: literal addresses are parsed in place; host names are looked up on a helper thread.
+//! runtime: literal addresses are parsed in place; host names are looked up on the blocking pool.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
 
 /// Something that names one or more socket addresses: a `SocketAddr`, an `(ip, port)` pair, a
 /// `"host:port"` string or a `(host, port)` pair, or a slice of addresses.
 ///
 /// Unlike `std::net::ToSocketAddrs`, resolving a host name never blocks the runtime: the lookup
-/// runs on a helper thread. This trait is sealed; the implementations below are all there is.
+/// runs on the runtime's blocking pool (`spawn_blocking`). This trait is sealed; the implementations below are all there is.
 pub trait ToSocketAddrs: sealed::ToSocketAddrsPriv {}
 
 pub(crate) mod sealed {
@@ -137,35 +134,12 @@ pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<
     }
 }
 
-/// Runs the blocking `getaddrinfo` on a helper thread and waits for its answer.
+/// Runs the blocking `getaddrinfo` on the runtime's blocking pool and waits for its answer.
 async fn lookup_on_thread(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
-    #[derive(Default)]
-    struct Answer {
-        addrs: Option<io::Result<Vec<SocketAddr>>>,
-        waker: Option<Waker>,
-    }
-    let answer = Arc::new(Mutex::new(Answer::default()));
-    let for_thread = answer.clone();
-    std::thread::Builder::new().name("mini-dns".into()).spawn(move || {
-        let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)).map(Iterator::collect);
-        let waker = {
-            let mut answer = for_thread.lock().unwrap_or_else(|poison| poison.into_inner());
-            answer.addrs = Some(addrs);
-            answer.waker.take()
-        };
-        waker.into_iter().for_each(Waker::wake);
-    })?;
-    poll_fn(|cx| {
-        let mut answer = answer.lock().unwrap_or_else(|poison| poison.into_inner());
-        match answer.addrs.take() {
-            Some(addrs) => Poll::Ready(addrs),
-            None => {
-                answer.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    })
-    .await
+    let lookup = mini_runtime::task::spawn_blocking(move || {
+        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)).map(Iterator::collect)
+    });
+    lookup.await?
 }
 
 /// Tries `op` on each address in turn; returns the first success or the last error.

@@ -55,6 +55,23 @@ impl Builder {
         self
     }
 
+    /// The most threads the blocking pool (`spawn_blocking`) runs at once (default 512); more
+    /// jobs wait in its queue.
+    ///
+    /// # Panics
+    /// If `threads` is 0.
+    pub fn max_blocking_threads(&mut self, threads: usize) -> &mut Self {
+        assert!(threads > 0, "max_blocking_threads must be at least 1");
+        self.config.max_blocking_threads = threads;
+        self
+    }
+
+    /// How long an idle blocking thread waits for a job before it exits (default 10 s).
+    pub fn thread_keep_alive(&mut self, keep_alive: std::time::Duration) -> &mut Self {
+        self.config.blocking_keep_alive = keep_alive;
+        self
+    }
+
     /// Creates the runtime: its epoll instance and eventfd.
     ///
     /// # Errors

@@ -80,11 +80,24 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// Drops the runtime like `drop` does, but waits at most `timeout` for blocking jobs
+    /// (`spawn_blocking`) that are still running; those are left to finish on their threads.
+    /// `drop` waits for them without a limit.
+    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    fn shutdown(&mut self, blocking_timeout: Option<std::time::Duration>) {
+        match &self.handle.inner {
+            scheduler::Handle::CurrentThread(handle) => self.scheduler.shutdown(handle, blocking_timeout),
+        }
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
-        match &self.handle.inner {
-            scheduler::Handle::CurrentThread(handle) => self.scheduler.shutdown(handle),
-        }
+        self.shutdown(None);
     }
 }
 

@@ -28,6 +28,7 @@
 //! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
 
 use super::inject::Inject;
+use crate::blocking::BlockingPool;
 use crate::context;
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::{Driver, Reactor};
@@ -57,6 +58,10 @@ pub(crate) struct Config {
     pub(crate) global_queue_interval: u32,
     /// Whether the clock starts paused (tests).
     pub(crate) start_paused: bool,
+    /// The most threads the blocking pool starts.
+    pub(crate) max_blocking_threads: usize,
+    /// How long an idle blocking thread waits for work before it exits.
+    pub(crate) blocking_keep_alive: std::time::Duration,
 }
 
 impl Default for Config {
@@ -65,6 +70,8 @@ impl Default for Config {
             event_interval: 61,
             global_queue_interval: 31,
             start_paused: false,
+            max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
+            blocking_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
         }
     }
 }
@@ -94,6 +101,7 @@ pub(crate) struct Handle {
     shared: Shared,
     pub(crate) reactor: Arc<Reactor>,
     pub(crate) timers: Timers,
+    pub(crate) blocking: BlockingPool,
     config: Config,
 }
 
@@ -150,6 +158,7 @@ impl CurrentThread {
             },
             reactor,
             timers: Timers::new(config.start_paused),
+            blocking: BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive),
             config,
         });
         let slot = Mutex::new(CoreSlot {
@@ -200,7 +209,7 @@ impl CurrentThread {
 
     /// Runtime shutdown: cancels every task (dropping its future), drops every queued task,
     /// and fails every I/O registration.
-    pub(crate) fn shutdown(&self, handle: &Arc<Handle>) {
+    pub(crate) fn shutdown(&self, handle: &Arc<Handle>, blocking_timeout: Option<std::time::Duration>) {
         let Some(core) = self.slot.lock().core.take() else {
             // A `block_on` on another thread still holds the core: it cannot, since dropping the
             // runtime needs it to be unborrowed. Nothing to do but leave the tasks to leak.
@@ -236,6 +245,7 @@ impl CurrentThread {
         }
         handle.reactor.shutdown();
         handle.timers.shutdown();
+        handle.blocking.shutdown(blocking_timeout);
     }
 }
 
@@ -336,7 +346,8 @@ impl Core {
         self.turn(handle, Some(std::time::Duration::ZERO));
         let shared = &handle.shared;
         let idle = self.local_queue.borrow().is_empty() && shared.inject.is_empty() && !shared.main_woken.load(SeqCst);
-        if idle && !handle.timers.auto_advance() {
+        // A running blocking job may be about to wake a task: let it, rather than jump the clock.
+        if idle && (handle.blocking.is_busy() || !handle.timers.auto_advance()) {
             self.turn(handle, None);
         }
     }

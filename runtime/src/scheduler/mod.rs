@@ -5,6 +5,7 @@
 pub(crate) mod current_thread;
 mod inject;
 
+use crate::blocking::BlockingPool;
 use crate::reactor::Reactor;
 use crate::task::JoinHandle;
 use crate::time::timers::Timers;
@@ -31,6 +32,12 @@ impl Handle {
     pub(crate) fn reactor(&self) -> &Arc<Reactor> {
         match self {
             Handle::CurrentThread(handle) => &handle.reactor,
+        }
+    }
+
+    pub(crate) fn blocking(&self) -> &BlockingPool {
+        match self {
+            Handle::CurrentThread(handle) => &handle.blocking,
         }
     }
 

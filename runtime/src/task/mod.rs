@@ -44,7 +44,7 @@ mod yield_now;
 
 pub use join::{JoinError, JoinHandle};
 pub(crate) use owned::OwnedTasks;
-pub use spawn::{spawn, spawn_local};
+pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;
 
 use raw::{Header, RawTask};

@@ -71,3 +71,33 @@ where
         ),
     }
 }
+
+/// Runs `job` on the current runtime's blocking pool, a set of threads for work that would stall
+/// the runtime (file I/O, CPU-heavy work, blocking libraries), and returns its [`JoinHandle`].
+///
+/// Threads start on demand up to `Builder::max_blocking_threads` (512) and exit after
+/// `Builder::thread_keep_alive` (10 s) without work. A job cannot be interrupted once it runs:
+/// `abort` only cancels it before it starts, and dropping the runtime waits for running jobs
+/// (`Runtime::shutdown_timeout` waits only so long). Inside the job, the runtime is current, so
+/// `spawn` and `Handle::current` work.
+///
+/// ```
+/// mini_runtime::Runtime::new().unwrap().block_on(async {
+///     let sum = mini_runtime::task::spawn_blocking(|| (1..=100u64).sum::<u64>());
+///     assert_eq!(sum.await.unwrap(), 5050);
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a mini runtime.
+#[track_caller]
+pub fn spawn_blocking<F, R>(job: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match context::with_current(|handle| handle.blocking().spawn(handle.clone(), job)) {
+        Ok(join) => join,
+        Err(_) => panic!("`spawn_blocking` {}", context::OUTSIDE_RUNTIME),
+    }
+}

@@ -1,0 +1,214 @@
+//! The blocking pool: threads for work that would stall the runtime (`spawn_blocking`), started
+//! on demand up to a bound, and ended after a keep-alive without work.
+//!
+//! A blocking job is an ordinary task (same allocation, same `JoinHandle`, panics caught the same
+//! way) whose future runs the closure on its first poll; its scheduler is this pool, so a queued
+//! job is a `Notified` in the pool's queue, and `abort` before it starts cancels it.
+
+use crate::scheduler;
+use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// The default bound on blocking threads, as in tokio.
+pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
+/// How long an idle blocking thread waits for work before it exits, as in tokio.
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+pub(crate) struct BlockingPool {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: std::sync::Mutex<State>,
+    /// Signalled when a job is queued or the pool shuts down.
+    work: std::sync::Condvar,
+    /// Signalled when a thread exits (for `shutdown`'s wait).
+    exited: Condvar,
+    exited_lock: Mutex<()>,
+    owned: OwnedTasks<Arc<Shared>>,
+    max_threads: usize,
+    keep_alive: Duration,
+    /// Jobs queued or running: while any is, paused time does not jump ahead (the job may be
+    /// about to wake a task).
+    active: AtomicUsize,
+}
+
+struct State {
+    queue: VecDeque<Notified<Arc<Shared>>>,
+    threads: usize,
+    idle: usize,
+    shutdown: bool,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
+        BlockingPool {
+            shared: Arc::new(Shared {
+                state: std::sync::Mutex::new(State {
+                    queue: VecDeque::new(),
+                    threads: 0,
+                    idle: 0,
+                    shutdown: false,
+                }),
+                work: std::sync::Condvar::new(),
+                exited: Condvar::new(),
+                exited_lock: Mutex::new(()),
+                owned: OwnedTasks::new(),
+                max_threads,
+                keep_alive,
+                active: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Runs `job` on a pool thread, with `runtime` as the current runtime there.
+    pub(crate) fn spawn<F, R>(&self, runtime: scheduler::Handle, job: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.active.fetch_add(1, Ordering::AcqRel);
+        let future = BlockingJob {
+            job: Some(job),
+            runtime,
+            pool: self.shared.clone(),
+        };
+        let (task, notified, join) = task::new_task(future, self.shared.clone(), false);
+        if let Some(notified) = self.shared.owned.bind(task, notified) {
+            self.shared.schedule(notified);
+        }
+        join
+    }
+
+    /// Whether a job is queued or running.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.shared.active.load(Ordering::Acquire) > 0
+    }
+
+    /// Cancels the queued jobs and waits up to `timeout` (`None`: forever) for the running ones;
+    /// a job still running after that is left to its thread, which exits when it returns.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        {
+            let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.shutdown = true;
+        }
+        self.shared.work.notify_all();
+        for task in self.shared.owned.close_and_drain() {
+            task.shutdown();
+        }
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        let mut guard = self.shared.exited_lock.lock();
+        loop {
+            if self.shared.state.lock().unwrap_or_else(|e| e.into_inner()).threads == 0 {
+                return;
+            }
+            match deadline {
+                None => self.shared.exited.wait(&mut guard),
+                Some(deadline) => {
+                    if self.shared.exited.wait_until(&mut guard, deadline).timed_out() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// The loop of one pool thread: run queued jobs; exit after `keep_alive` without one, or at
+    /// shutdown once the queue is empty.
+    fn run(self: Arc<Self>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job.run();
+                state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (next, timeout) = self
+                .work
+                .wait_timeout(state, self.keep_alive)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            if timeout.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+        drop(state);
+        let _guard = self.exited_lock.lock();
+        self.exited.notify_all();
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified<Self>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.shutdown {
+            // Too late to start: dropping it cancels it (its JoinHandle says so).
+            drop(state);
+            drop(task);
+            return;
+        }
+        state.queue.push_back(task);
+        if state.idle > 0 {
+            self.work.notify_one();
+        } else if state.threads < self.max_threads {
+            state.threads += 1;
+            let shared = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("mini-blocking".into())
+                .spawn(move || shared.run());
+            if spawned.is_err() {
+                // No thread now: the job waits for one of the running threads, if any.
+                state.threads -= 1;
+            }
+        }
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
+}
+
+/// The future of a blocking job: runs the closure on its first poll. It counts as active from
+/// its spawn until it is dropped (after running, or cancelled).
+struct BlockingJob<F> {
+    job: Option<F>,
+    /// Entered while the job runs, so `Handle::current` and `spawn` work inside it.
+    runtime: scheduler::Handle,
+    pool: Arc<Shared>,
+}
+
+impl<F> Unpin for BlockingJob<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingJob<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let job = self.job.take().expect("a blocking job runs once");
+        let _enter = crate::context::enter(self.runtime.clone());
+        Poll::Ready(job())
+    }
+}
+
+impl<F> Drop for BlockingJob<F> {
+    fn drop(&mut self) {
+        self.pool.active.fetch_sub(1, Ordering::AcqRel);
+        // A runtime with paused time may be waiting for this job before it lets time jump.
+        self.runtime.timer_armed();
+    }
+}
