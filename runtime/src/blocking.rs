@@ -26,12 +26,11 @@ pub(crate) struct BlockingPool {
 }
 
 struct Shared {
-    state: std::sync::Mutex<State>,
+    state: Mutex<State>,
     /// Signalled when a job is queued or the pool shuts down.
-    work: std::sync::Condvar,
+    work: Condvar,
     /// Signalled when a thread exits (for `shutdown`'s wait).
     exited: Condvar,
-    exited_lock: Mutex<()>,
     owned: OwnedTasks<Arc<Shared>>,
     max_threads: usize,
     keep_alive: Duration,
@@ -51,15 +50,14 @@ impl BlockingPool {
     pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
         BlockingPool {
             shared: Arc::new(Shared {
-                state: std::sync::Mutex::new(State {
+                state: Mutex::new(State {
                     queue: VecDeque::new(),
                     threads: 0,
                     idle: 0,
                     shutdown: false,
                 }),
-                work: std::sync::Condvar::new(),
+                work: Condvar::new(),
                 exited: Condvar::new(),
-                exited_lock: Mutex::new(()),
                 owned: OwnedTasks::new(),
                 max_threads,
                 keep_alive,
@@ -96,7 +94,7 @@ impl BlockingPool {
     /// a job still running after that is left to its thread, which exits when it returns.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
         {
-            let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.shared.state.lock();
             state.shutdown = true;
         }
         self.shared.work.notify_all();
@@ -104,15 +102,12 @@ impl BlockingPool {
             task.shutdown();
         }
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
-        let mut guard = self.shared.exited_lock.lock();
-        loop {
-            if self.shared.state.lock().unwrap_or_else(|e| e.into_inner()).threads == 0 {
-                return;
-            }
+        let mut state = self.shared.state.lock();
+        while state.threads > 0 {
             match deadline {
-                None => self.shared.exited.wait(&mut guard),
+                None => self.shared.exited.wait(&mut state),
                 Some(deadline) => {
-                    if self.shared.exited.wait_until(&mut guard, deadline).timed_out() {
+                    if self.shared.exited.wait_until(&mut state, deadline).timed_out() {
                         return;
                     }
                 }
@@ -125,38 +120,32 @@ impl Shared {
     /// The loop of one pool thread: run queued jobs; exit after `keep_alive` without one, or at
     /// shutdown once the queue is empty.
     fn run(self: Arc<Self>) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock();
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
                 job.run();
-                state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                state = self.state.lock();
                 continue;
             }
             if state.shutdown {
                 break;
             }
             state.idle += 1;
-            let (next, timeout) = self
-                .work
-                .wait_timeout(state, self.keep_alive)
-                .unwrap_or_else(|e| e.into_inner());
-            state = next;
+            let timeout = self.work.wait_for(&mut state, self.keep_alive);
             state.idle -= 1;
             if timeout.timed_out() && state.queue.is_empty() {
                 break;
             }
         }
         state.threads -= 1;
-        drop(state);
-        let _guard = self.exited_lock.lock();
         self.exited.notify_all();
     }
 }
 
 impl Schedule for Arc<Shared> {
     fn schedule(&self, task: Notified<Self>) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock();
         if state.shutdown {
             // Too late to start: dropping it cancels it (its JoinHandle says so).
             drop(state);
