@@ -23,7 +23,7 @@ async fn main() -> io::Result<()> {
             Ok((stream, _peer)) => {
                 mini::spawn(async move {
                     // A connection error only ends that connection.
-                    let _ = serve(stream).await;
+                    let _ = serve_http(stream).await;
                 });
             }
             Err(error) => eprintln!("hello_http: accept failed: {error}"),
@@ -31,24 +31,4 @@ async fn main() -> io::Result<()> {
     }
 }
 
-async fn serve(mut stream: TcpStream) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut buf = vec![0u8; http::REQUEST_BUFFER];
-    let mut filled = 0;
-    let mut responses = Vec::with_capacity(4096);
-    loop {
-        let n = stream.read(&mut buf[filled..]).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        let consumed = http::respond(&buf[..filled + n], &mut responses);
-        let Some(left) = http::keep_tail(&mut buf, filled + n, consumed) else {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "request headers too large"));
-        };
-        filled = left;
-        if !responses.is_empty() {
-            stream.write_all(&responses).await?;
-            responses.clear();
-        }
-    }
-}
+http::define_serve_http!(TcpStream, crate::http);

@@ -26,3 +26,39 @@ pub fn keep_tail(buf: &mut [u8], filled: usize, consumed: usize) -> Option<usize
     let left = filled - consumed;
     (left < buf.len()).then_some(left)
 }
+
+/// Defines `async fn serve_http(stream) -> io::Result<()>`, the connection loop, for a stream type
+/// whose `read`, `write_all` and `set_nodelay` are in scope: `hello_http` and every benchmark
+/// server stamp it out, so they run the very same code. `$http` is the path of this module.
+macro_rules! define_serve_http {
+    ($stream:ty, $http:path) => {
+        async fn serve_http(mut stream: $stream) -> std::io::Result<()> {
+            use $http as http;
+            stream.set_nodelay(true)?;
+            let mut buf = vec![0u8; http::REQUEST_BUFFER];
+            let mut filled = 0;
+            let mut responses = Vec::with_capacity(4096);
+            loop {
+                let n = stream.read(&mut buf[filled..]).await?;
+                if n == 0 {
+                    return Ok(());
+                }
+                let consumed = http::respond(&buf[..filled + n], &mut responses);
+                let Some(left) = http::keep_tail(&mut buf, filled + n, consumed) else {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "request headers too large",
+                    ));
+                };
+                filled = left;
+                if !responses.is_empty() {
+                    stream.write_all(&responses).await?;
+                    responses.clear();
+                }
+            }
+        }
+    };
+}
+
+#[allow(unused_imports)]
+pub(crate) use define_serve_http;

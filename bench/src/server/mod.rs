@@ -50,31 +50,7 @@ macro_rules! connection_handlers {
             }
         }
 
-        async fn serve_http(mut stream: $stream) -> std::io::Result<()> {
-            use $crate::http;
-            stream.set_nodelay(true)?;
-            let mut buf = vec![0u8; http::REQUEST_BUFFER];
-            let mut filled = 0;
-            let mut responses = Vec::with_capacity(4096);
-            loop {
-                let n = stream.read(&mut buf[filled..]).await?;
-                if n == 0 {
-                    return Ok(());
-                }
-                let consumed = http::respond(&buf[..filled + n], &mut responses);
-                let Some(left) = http::keep_tail(&mut buf, filled + n, consumed) else {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "request headers too large",
-                    ));
-                };
-                filled = left;
-                if !responses.is_empty() {
-                    stream.write_all(&responses).await?;
-                    responses.clear();
-                }
-            }
-        }
+        $crate::http::define_serve_http!($stream, $crate::http);
 
         async fn serve_echo(mut stream: $stream) -> std::io::Result<()> {
             stream.set_nodelay(true)?;
