@@ -68,7 +68,7 @@ async fn a_job_sees_its_runtime_and_can_spawn_on_it() {
 #[allow(clippy::async_yields_async)] // block_on hands the job's handle out on purpose
 fn shutdown_timeout_returns_despite_a_stuck_job() {
     with_timeout(|| {
-        let runtime = mini::Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let (release, stuck) = mpsc::channel::<()>();
         let (started_tx, started) = mpsc::channel::<()>();
         let _job = runtime.block_on(async move {

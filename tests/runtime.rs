@@ -48,8 +48,8 @@ fn handle_current_outside_a_runtime_is_an_error_and_panics() {
 #[test]
 fn block_on_inside_block_on_panics_and_says_so() {
     with_timeout(|| {
-        let outer = Runtime::new().unwrap();
-        let inner = Runtime::new().unwrap();
+        let outer = current_thread_runtime().unwrap();
+        let inner = current_thread_runtime().unwrap();
         let message = outer.block_on(async {
             let payload = catch_unwind(AssertUnwindSafe(|| inner.block_on(async { 1 }))).unwrap_err();
             let again = catch_unwind(AssertUnwindSafe(|| outer.block_on(async { 1 })));
@@ -70,7 +70,7 @@ fn block_on_inside_block_on_panics_and_says_so() {
 fn block_on_inside_a_task_panics_that_task_only() {
     run(|| async {
         let task = mini::spawn(async {
-            let runtime = Runtime::new().unwrap();
+            let runtime = current_thread_runtime().unwrap();
             runtime.block_on(async { 1 })
         });
         let error = task.await.unwrap_err();
@@ -103,7 +103,7 @@ fn handle_current_inside_a_runtime_spawns_on_it_from_another_thread() {
 #[test]
 fn runtime_enter_lets_spawn_work_outside_block_on() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let task = {
             let _entered = runtime.enter();
             assert!(Handle::try_current().is_ok());
@@ -117,7 +117,7 @@ fn runtime_enter_lets_spawn_work_outside_block_on() {
 #[test]
 fn tasks_spawned_before_block_on_run_inside_it() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let tasks: Vec<_> = (0..10).map(|i| runtime.spawn(async move { i * i })).collect();
         let squares = runtime.block_on(async {
             let mut squares = Vec::new();
@@ -134,7 +134,7 @@ fn tasks_spawned_before_block_on_run_inside_it() {
 #[allow(clippy::async_yields_async)] // block_on hands the JoinHandle out on purpose
 fn a_task_left_waiting_by_one_block_on_finishes_in_the_next() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let (release, released) = oneshot::channel::<u32>();
         let task = runtime.block_on(async {
             let task = mini::spawn(async move { released.await.unwrap() + 1 });
@@ -151,7 +151,7 @@ fn a_task_left_waiting_by_one_block_on_finishes_in_the_next() {
 #[test]
 fn two_threads_can_block_on_one_runtime_at_once() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let (release_first, first_released) = oneshot::channel::<()>();
         let (first_running, first_is_running) = oneshot::channel::<()>();
         thread::scope(|scope| {
@@ -210,7 +210,7 @@ fn builder_rejects_zero_intervals() {
 #[test]
 fn dropping_the_runtime_cancels_its_tasks_and_their_join_handles_say_so() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let drops = Drops::default();
         let guard = drops.guard();
         let polled = runtime.spawn(async move {
@@ -237,7 +237,7 @@ fn dropping_the_runtime_cancels_its_tasks_and_their_join_handles_say_so() {
 #[test]
 fn spawning_on_the_handle_of_a_dropped_runtime_drops_the_future_at_once() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let handle = runtime.handle().clone();
         drop(runtime);
         let drops = Drops::default();
@@ -254,10 +254,10 @@ fn spawning_on_the_handle_of_a_dropped_runtime_drops_the_future_at_once() {
 #[test]
 fn sockets_that_outlive_their_runtime_fail_instead_of_waiting_forever() {
     with_timeout(|| {
-        let first = Runtime::new().unwrap();
+        let first = current_thread_runtime().unwrap();
         let (mut client, mut server) = first.block_on(connected_pair());
         drop(first);
-        let second = Runtime::new().unwrap();
+        let second = current_thread_runtime().unwrap();
         second.block_on(async {
             let mut buf = [0u8; 8];
             let error = server.read(&mut buf).await.unwrap_err();
@@ -289,7 +289,7 @@ impl Drop for PanicOnDrop {
 #[test]
 fn a_panic_while_dropping_a_future_at_shutdown_does_not_stop_the_other_drops() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let drops = Drops::default();
         let mut tasks = Vec::new();
         for i in 0..6 {
@@ -318,7 +318,7 @@ fn a_panic_while_dropping_a_future_at_shutdown_does_not_stop_the_other_drops() {
 #[allow(clippy::async_yields_async)] // block_on hands the JoinHandle out on purpose
 fn block_on_on_another_thread_panics_while_spawn_local_tasks_are_alive() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let local = runtime.block_on(async {
             let shared = std::rc::Rc::new(());
             mini::task::spawn_local(async move {
@@ -346,14 +346,14 @@ fn a_task_can_spawn_onto_another_runtime_which_runs_it_on_its_own_thread() {
         let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let other = thread::spawn(move || {
-            let runtime = Runtime::new().unwrap();
+            let runtime = current_thread_runtime().unwrap();
             handle_sender
                 .send((runtime.handle().clone(), thread::current().id()))
                 .unwrap();
             runtime.block_on(stopped).unwrap();
         });
         let (other_handle, other_thread) = handle_receiver.recv().unwrap();
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let ran_on = runtime.block_on(async move {
             let task = mini::spawn(async move { other_handle.spawn(async { thread::current().id() }).await.unwrap() });
             task.await.unwrap()
@@ -371,13 +371,13 @@ fn a_join_handle_can_be_awaited_on_another_runtime() {
         let (stop, stopped) = oneshot::channel::<()>();
         let (go, gone) = oneshot::channel::<u32>();
         let other = thread::spawn(move || {
-            let runtime = Runtime::new().unwrap();
+            let runtime = current_thread_runtime().unwrap();
             let task = runtime.spawn(async move { gone.await.unwrap() * 3 });
             handle_sender.send(task).unwrap();
             runtime.block_on(stopped).unwrap();
         });
         let task = handle_receiver.recv().unwrap();
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let output = runtime.block_on(async move {
             go.send(14).unwrap();
             task.await.unwrap()
@@ -391,8 +391,8 @@ fn a_join_handle_can_be_awaited_on_another_runtime() {
 #[test]
 fn entering_nested_runtimes_restores_the_outer_one() {
     with_timeout(|| {
-        let outer = Runtime::new().unwrap();
-        let inner = Runtime::new().unwrap();
+        let outer = current_thread_runtime().unwrap();
+        let inner = current_thread_runtime().unwrap();
         let _outer_entered = outer.enter();
         {
             let _inner_entered = inner.enter();
@@ -415,7 +415,7 @@ fn a_runtime_is_send_and_sync_and_can_be_shared() {
     assert_send_sync::<TcpStream>();
 
     with_timeout(|| {
-        let runtime = Arc::new(Runtime::new().unwrap());
+        let runtime = Arc::new(current_thread_runtime().unwrap());
         let on_thread = {
             let runtime = runtime.clone();
             thread::spawn(move || runtime.block_on(async { mini::spawn(async { 1 }).await.unwrap() }))
@@ -428,7 +428,7 @@ fn a_runtime_is_send_and_sync_and_can_be_shared() {
 #[test]
 fn a_thread_waiting_for_the_core_panics_if_the_holder_spawned_local_tasks_meanwhile() {
     with_timeout(|| {
-        let runtime = Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let (waiting_tx, waiting_rx) = std::sync::mpsc::channel::<()>();
         thread::scope(|scope| {
             let runtime = &runtime;

@@ -46,7 +46,7 @@ fn dropping_the_runtime_drops_every_pending_future_and_closes_its_fds() {
         let mut expected = 0;
         let stale_waker: Arc<Mutex<Option<Waker>>> = Arc::default();
 
-        let runtime = mini::Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let handle = runtime.handle().clone();
 
         // Never polled: spawned before block_on ...

@@ -165,7 +165,7 @@ fn a_panic_in_a_detached_task_does_not_stop_the_runtime() {
 #[test]
 fn a_panic_in_the_block_on_future_reaches_the_caller_and_the_runtime_stays_usable() {
     with_timeout(|| {
-        let runtime = mini::Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let result = catch_unwind(AssertUnwindSafe(|| {
             runtime.block_on(async {
                 yield_now().await;
@@ -351,7 +351,7 @@ fn spawn_local_outside_block_on_panics() {
         .or_else(|| error.downcast_ref::<&str>().map(|m| m.to_string()));
     assert!(message.unwrap_or_default().contains("spawn_local"));
 
-    let runtime = mini::Runtime::new().unwrap();
+    let runtime = current_thread_runtime().unwrap();
     let _entered = runtime.enter();
     assert!(
         catch_unwind(|| drop(spawn_local(async {}))).is_err(),

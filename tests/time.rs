@@ -154,7 +154,7 @@ async fn interval_is_a_stream() {
 #[test]
 fn a_timer_armed_from_another_thread_wakes_the_parked_runtime() {
     with_timeout(|| {
-        let runtime = mini::Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let handle = runtime.handle().clone();
         let (done_tx, done_rx) = oneshot::channel();
         let tid = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
@@ -258,7 +258,7 @@ async fn advance_fires_exactly_and_resume_continues_from_the_paused_time() {
 #[allow(clippy::async_yields_async)] // block_on hands the armed sleep out on purpose
 fn a_sleep_outliving_its_runtime_panics_when_polled_instead_of_hanging() {
     with_timeout(|| {
-        let runtime = mini::Runtime::new().unwrap();
+        let runtime = current_thread_runtime().unwrap();
         let mut sleep = runtime.block_on(async {
             let mut sleep = time::sleep(Duration::from_secs(3600));
             assert!((&mut sleep).now_or_never().is_none(), "armed");

@@ -12,13 +12,13 @@
 //! async fn name() -> R { body }
 //! ```
 //!
-//! into a synchronous function that builds a current-thread runtime and
-//! blocks on the body:
+//! into a synchronous function that builds a runtime and blocks on the body;
+//! for `#[mini::main]` with no arguments, a multi-threaded one:
 //!
 //! ```ignore
 //! fn name() -> R {
 //!     let body = async move { body };
-//!     let runtime = ::mini::runtime::Builder::new_current_thread()
+//!     let runtime = ::mini::runtime::Builder::new_multi_thread()
 //!         .build()
 //!         .expect("failed to build the mini runtime");
 //!     runtime.block_on(body)
@@ -30,6 +30,31 @@
 //! the async block, and so from the function. Misuse (a missing `async`,
 //! arguments, generics, attribute arguments) is a compile error that points
 //! at the offending tokens.
+//!
+//! The attribute arguments pick the runtime, as with tokio:
+//!
+//! - `flavor = "current_thread"` runs every task on the calling thread
+//!   (`Builder::new_current_thread`); `flavor = "multi_thread"` runs them on
+//!   worker threads (`Builder::new_multi_thread`). `#[mini::main]` defaults to
+//!   `"multi_thread"`, `#[mini::test]` to `"current_thread"`, so that each
+//!   test gets a small runtime of its own.
+//! - `worker_threads = N` (at least 1) sets how many worker threads a
+//!   multi-threaded runtime runs, and so implies `flavor = "multi_thread"`.
+//! - `start_paused = true|false` starts the runtime's clock paused; paused
+//!   time needs `flavor = "current_thread"`.
+//!
+//! ```ignore
+//! #[mini::main(flavor = "multi_thread", worker_threads = 4)]
+//! async fn main() {}
+//!
+//! #[mini::test(start_paused = true)]
+//! async fn times_out_in_virtual_time() {}
+//! ```
+//!
+//! Arguments that do not go together (`worker_threads` on a current-thread
+//! runtime, `start_paused = true` on a multi-threaded one), or that are given
+//! twice, are compile errors, rather than a setting the builder ignores or a
+//! runtime that fails to build.
 
 #![deny(missing_docs)]
 
@@ -38,15 +63,22 @@ use proc_macro2::TokenStream as TokenStream2;
 use quote::{quote, quote_spanned};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{ItemFn, Meta, Path, Signature, Token};
+use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Path, Signature, Token};
 
-/// Runs an `async fn main` on a current-thread `mini` runtime.
+/// Runs an `async fn main` on a `mini` runtime, multi-threaded unless the
+/// arguments say otherwise.
 ///
 /// The function must be `async`, must not take arguments and must not be
 /// generic. Its attributes, visibility and return type are kept, so
 /// `async fn main() -> std::io::Result<()>` works as usual. The attribute
-/// takes one argument, `start_paused = true|false` (the runtime's clock starts
-/// paused, as with `mini::time::pause`).
+/// takes:
+///
+/// - `flavor = "multi_thread"` (the default) or `flavor = "current_thread"`
+///   (every task runs on the main thread);
+/// - `worker_threads = N`, how many worker threads the multi-threaded runtime
+///   runs (default: one per CPU); it implies `flavor = "multi_thread"`;
+/// - `start_paused = true|false`, whether the runtime's clock starts paused,
+///   as with `mini::time::pause`; `true` needs `flavor = "current_thread"`.
 ///
 /// ```ignore
 /// // `ignore`: this crate's doc tests cannot depend on `mini`.
@@ -56,18 +88,27 @@ use syn::{ItemFn, Meta, Path, Signature, Token};
 ///     Ok(())
 /// }
 /// ```
+///
+/// ```ignore
+/// #[mini::main(worker_threads = 2)]
+/// async fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     entry_point(EntryPoint::Main, args.into(), item.into()).into()
 }
 
-/// Runs an `async fn` test on its own current-thread `mini` runtime.
+/// Runs an `async fn` test on its own `mini` runtime, current-thread unless
+/// the arguments say otherwise.
 ///
 /// Expands to a `#[test]` function with the same name, so do not add
 /// `#[test]` yourself. The function must be `async`, must not take arguments
 /// and must not be generic; it may return anything `#[test]` accepts, such as
 /// `()` or a `Result`. `#[mini::test(start_paused = true)]` starts the
 /// runtime with its clock paused, so timeouts run in virtual time.
+/// `#[mini::test(flavor = "multi_thread")]` runs the test on worker threads
+/// instead, and `worker_threads = N` (which implies `"multi_thread"`) sets
+/// how many; paused time is not available there.
 ///
 /// ```ignore
 /// // `ignore`: this crate's doc tests cannot depend on `mini`.
@@ -110,6 +151,17 @@ impl EntryPoint {
             EntryPoint::Test => "a test function cannot accept arguments",
         }
     }
+
+    /// The flavor when the arguments name none. As in tokio, a program's
+    /// `main` gets worker threads, while each test gets a small runtime on its
+    /// own thread: tests run in parallel already, and paused time (the usual
+    /// reason to pass arguments to a test) needs a current-thread runtime.
+    fn default_flavor(self) -> Flavor {
+        match self {
+            EntryPoint::Main => Flavor::MultiThread,
+            EntryPoint::Test => Flavor::CurrentThread,
+        }
+    }
 }
 
 /// Checks the attribute arguments and the function, then expands it, or
@@ -131,39 +183,257 @@ fn entry_point(kind: EntryPoint, args: TokenStream2, item: TokenStream2) -> Toke
     }
 }
 
-/// What the attribute's arguments ask for.
+/// The runtime the attribute's arguments ask for. Arguments that do not go
+/// together are rejected before this is built, so it cannot hold them.
+enum Options {
+    CurrentThread {
+        /// `start_paused = true`: the runtime's clock starts paused (`mini::time::pause`).
+        start_paused: bool,
+    },
+    MultiThread {
+        /// `worker_threads = N`; `None` leaves the count to the runtime.
+        worker_threads: Option<usize>,
+    },
+}
+
+impl Options {
+    /// The expression that builds the runtime. Only what the arguments set is
+    /// passed on, so that the builder's defaults stay in one place.
+    fn build_runtime(&self) -> TokenStream2 {
+        let builder = match *self {
+            Options::CurrentThread { start_paused } => quote! {
+                ::mini::runtime::Builder::new_current_thread().start_paused(#start_paused)
+            },
+            Options::MultiThread { worker_threads } => {
+                let worker_threads = worker_threads.map(|threads| quote!(.worker_threads(#threads)));
+                quote!(::mini::runtime::Builder::new_multi_thread() #worker_threads)
+            }
+        };
+        quote! {
+            #builder
+                .build()
+                .expect("failed to build the mini runtime")
+        }
+    }
+}
+
+/// The two kinds of runtime, as `flavor = "..."` names them.
+#[derive(Clone, Copy)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+impl Flavor {
+    /// Parses `flavor`'s value, a string literal naming a flavor.
+    fn parse(value: &Expr) -> syn::Result<Flavor> {
+        const EXPECTED: &str = "expected `\"current_thread\"` or `\"multi_thread\"`";
+        let Expr::Lit(ExprLit {
+            lit: Lit::Str(name), ..
+        }) = value
+        else {
+            return Err(syn::Error::new_spanned(
+                value,
+                format!("unknown flavor `{}`; {EXPECTED}", quote!(#value)),
+            ));
+        };
+        match name.value().as_str() {
+            "current_thread" => Ok(Flavor::CurrentThread),
+            "multi_thread" => Ok(Flavor::MultiThread),
+            other => Err(syn::Error::new_spanned(
+                name,
+                format!("unknown flavor `{other}`; {EXPECTED}"),
+            )),
+        }
+    }
+}
+
+/// The arguments the attributes take.
+#[derive(Clone, Copy, PartialEq)]
+enum Key {
+    Flavor,
+    WorkerThreads,
+    StartPaused,
+}
+
+impl Key {
+    const ALL: [Key; 3] = [Key::Flavor, Key::WorkerThreads, Key::StartPaused];
+
+    /// The argument `path` names, if the attributes take it.
+    fn named(path: &Path) -> Option<Key> {
+        Key::ALL.into_iter().find(|key| path.is_ident(key.name()))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Key::Flavor => "flavor",
+            Key::WorkerThreads => "worker_threads",
+            Key::StartPaused => "start_paused",
+        }
+    }
+
+    /// How the argument is written, for the error messages that say so.
+    fn usage(self) -> &'static str {
+        match self {
+            Key::Flavor => "flavor = \"current_thread\"|\"multi_thread\"",
+            Key::WorkerThreads => "worker_threads = N",
+            Key::StartPaused => "start_paused = true|false",
+        }
+    }
+}
+
+/// An argument's value together with the argument's tokens, so that an error
+/// about how it combines with the others can point at it.
+struct Given<'a, T> {
+    value: T,
+    argument: &'a Meta,
+}
+
+/// The arguments as written, each at most once, before they are checked
+/// against each other.
 #[derive(Default)]
-struct Options {
-    /// `start_paused = true`: the runtime's clock starts paused (`mini::time::pause`).
-    start_paused: bool,
+struct Written<'a> {
+    flavor: Option<Flavor>,
+    worker_threads: Option<Given<'a, usize>>,
+    start_paused: Option<Given<'a, bool>>,
+}
+
+impl<'a> Written<'a> {
+    /// Records the argument `key` names, or says why its value will not do.
+    fn add(&mut self, key: Key, argument: &'a Meta) -> syn::Result<()> {
+        let Meta::NameValue(pair) = argument else {
+            return Err(syn::Error::new_spanned(
+                argument,
+                format!("`{}` takes a value: `{}`", key.name(), key.usage()),
+            ));
+        };
+        let value = &pair.value;
+        match key {
+            Key::Flavor => self.flavor = Some(Flavor::parse(value)?),
+            Key::WorkerThreads => {
+                let value = parse_worker_threads(value)?;
+                self.worker_threads = Some(Given { value, argument });
+            }
+            Key::StartPaused => {
+                let value = parse_start_paused(value)?;
+                self.start_paused = Some(Given { value, argument });
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles the flavor and rejects the arguments it cannot honour, at the
+    /// argument to remove: the builder would otherwise ignore `worker_threads`
+    /// on a current-thread runtime, and fail at run time to start a
+    /// multi-threaded one paused.
+    fn options(self, kind: EntryPoint) -> syn::Result<Options> {
+        let flavor = match (self.flavor, &self.worker_threads) {
+            (Some(flavor), _) => flavor,
+            // Only a multi-threaded runtime has worker threads to count.
+            (None, Some(_)) => Flavor::MultiThread,
+            (None, None) => kind.default_flavor(),
+        };
+        match flavor {
+            Flavor::CurrentThread => match self.worker_threads {
+                Some(workers) => Err(syn::Error::new_spanned(
+                    workers.argument,
+                    "`worker_threads` needs `flavor = \"multi_thread\"`: \
+                     a current-thread runtime has no worker threads",
+                )),
+                None => Ok(Options::CurrentThread {
+                    start_paused: self.start_paused.is_some_and(|paused| paused.value),
+                }),
+            },
+            Flavor::MultiThread => match self.start_paused {
+                Some(paused) if paused.value => {
+                    // Say where the multi-threaded flavor came from when the
+                    // arguments do not name it.
+                    let why = match (self.flavor, &self.worker_threads) {
+                        (Some(_), _) => String::new(),
+                        (None, Some(_)) => " (`worker_threads` implies `flavor = \"multi_thread\"`)".to_owned(),
+                        (None, None) => format!(" ({} defaults to `flavor = \"multi_thread\"`)", kind.attribute()),
+                    };
+                    Err(syn::Error::new_spanned(
+                        paused.argument,
+                        format!(
+                            "`start_paused = true` needs `flavor = \"current_thread\"`: \
+                             paused time is only available on a current-thread runtime{why}"
+                        ),
+                    ))
+                }
+                _ => Ok(Options::MultiThread {
+                    worker_threads: self.worker_threads.map(|workers| workers.value),
+                }),
+            },
+        }
+    }
 }
 
 /// Parses `#[mini::main(...)]`'s arguments as a comma-separated list of
-/// `syn::Meta` (`name`, `name = value`, `name(...)`). Known today:
-/// `start_paused = true|false`; anything else is an error at its own span.
-/// Future options (`flavor`, `worker_threads`) get matched here too.
+/// `syn::Meta` (`name`, `name = value`, `name(...)`), taking
+/// `flavor = "current_thread"|"multi_thread"`, `worker_threads = N` and
+/// `start_paused = true|false`. An unknown, repeated or ill-formed argument is
+/// an error at its own span, all of them reported at once; only when each
+/// argument is fine on its own are they checked against each other, so that
+/// a mistyped flavor does not also read as the default one.
 fn parse_arguments(kind: EntryPoint, args: TokenStream2) -> syn::Result<Options> {
     let arguments = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-    let mut options = Options::default();
+    let mut written = Written::default();
+    let mut seen = Vec::new();
     let mut errors = Vec::new();
     for argument in &arguments {
-        match argument {
-            Meta::NameValue(pair) if pair.path.is_ident("start_paused") => match &pair.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Bool(value),
-                    ..
-                }) => options.start_paused = value.value,
-                other => errors.push(syn::Error::new_spanned(other, "`start_paused` takes `true` or `false`")),
-            },
-            _ => errors.push(unknown_argument(kind, argument)),
-        }
+        let Some(key) = Key::named(argument.path()) else {
+            errors.push(unknown_argument(kind, argument));
+            continue;
+        };
+        // Which of two values would win is not obvious, so the second one is
+        // an error, even when the first one was ill-formed.
+        let added = if seen.contains(&key) {
+            Err(syn::Error::new_spanned(
+                argument,
+                format!("duplicate attribute argument `{}`", key.name()),
+            ))
+        } else {
+            written.add(key, argument)
+        };
+        seen.push(key);
+        errors.extend(added.err());
     }
-    all_ok(errors).map(|()| options)
+    all_ok(errors)?;
+    written.options(kind)
+}
+
+/// Parses `worker_threads`' value: a runtime needs at least one worker, and a
+/// literal lets the count be checked here rather than by a panic at run time.
+fn parse_worker_threads(value: &Expr) -> syn::Result<usize> {
+    let Expr::Lit(ExprLit {
+        lit: Lit::Int(threads), ..
+    }) = value
+    else {
+        return Err(syn::Error::new_spanned(
+            value,
+            "`worker_threads` takes an integer literal, such as `worker_threads = 4`",
+        ));
+    };
+    match threads.base10_parse::<usize>()? {
+        0 => Err(syn::Error::new_spanned(threads, "`worker_threads` must be at least 1")),
+        count => Ok(count),
+    }
+}
+
+fn parse_start_paused(value: &Expr) -> syn::Result<bool> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(paused), ..
+        }) => Ok(paused.value),
+        other => Err(syn::Error::new_spanned(other, "`start_paused` takes `true` or `false`")),
+    }
 }
 
 fn unknown_argument(kind: EntryPoint, argument: &Meta) -> syn::Error {
+    let [flavor, worker_threads, start_paused] = Key::ALL.map(Key::usage);
     let message = format!(
-        "unknown attribute argument `{}`; {} takes only `start_paused = true|false` yet",
+        "unknown attribute argument `{}`; {} takes `{flavor}`, `{worker_threads}` and `{start_paused}`",
         path_to_string(argument.path()),
         kind.attribute(),
     );
@@ -217,7 +487,8 @@ fn generics_tokens(sig: &Signature) -> Option<TokenStream2> {
 }
 
 /// Rewrites `async fn name() -> R { body }` into a synchronous function that
-/// blocks on `async move { body }` in a new current-thread runtime.
+/// blocks on `async move { body }` in a new runtime of the flavor `options`
+/// asks for.
 fn expand(kind: EntryPoint, options: Options, function: ItemFn) -> TokenStream2 {
     let ItemFn {
         attrs,
@@ -227,7 +498,7 @@ fn expand(kind: EntryPoint, options: Options, function: ItemFn) -> TokenStream2 
     } = function;
     sig.asyncness = None;
     let test_attribute = kind.test_attribute();
-    let start_paused = options.start_paused;
+    let build_runtime = options.build_runtime();
     // Spanned at the body so that a body whose type does not match the
     // return type is reported there, not at the attribute.
     let body_span = block.brace_token.span.join();
@@ -237,10 +508,7 @@ fn expand(kind: EntryPoint, options: Options, function: ItemFn) -> TokenStream2 
         #(#attrs)*
         #vis #sig {
             let body = async move #block;
-            let runtime = ::mini::runtime::Builder::new_current_thread()
-                .start_paused(#start_paused)
-                .build()
-                .expect("failed to build the mini runtime");
+            let runtime = #build_runtime;
             #block_on_body
         }
     }

@@ -198,6 +198,6 @@ impl<F> Drop for BlockingJob<F> {
     fn drop(&mut self) {
         self.pool.active.fetch_sub(1, Ordering::AcqRel);
         // A runtime with paused time may be waiting for this job before it lets time jump.
-        self.runtime.timer_armed();
+        self.runtime.blocking_job_done();
     }
 }

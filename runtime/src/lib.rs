@@ -19,6 +19,7 @@
 
 mod blocking;
 mod context;
+mod coop;
 mod loom;
 mod reactor;
 mod scheduler;

@@ -3,12 +3,18 @@
 //! model-checked.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
+/// A mutex and condition variable with `std`'s API, for threads that sleep (worker parking).
+#[cfg(loom)]
+pub(crate) use loom::sync::{Condvar, Mutex as StdMutex};
 
 #[cfg(not(loom))]
 pub(crate) use parking_lot::Mutex;
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
+/// A mutex and condition variable with `std`'s API, for threads that sleep (worker parking).
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Condvar, Mutex as StdMutex};
 
 /// loom's mutex with `parking_lot`'s signature (no poisoning).
 #[cfg(loom)]
@@ -23,5 +29,29 @@ impl<T> Mutex<T> {
 
     pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
         self.0.lock().expect("a panic while holding a runtime lock")
+    }
+}
+
+/// An `UnsafeCell` whose accesses loom checks for data races; `std`'s otherwise.
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// An `UnsafeCell` whose accesses loom checks for data races; `std`'s otherwise.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
     }
 }

@@ -53,7 +53,24 @@ where
     Fut::Output: Send + 'static,
 {
     with_timeout(move || {
-        let runtime = mini::Runtime::new().expect("build a runtime");
+        let runtime = mini::runtime::Builder::new_current_thread()
+            .build()
+            .expect("build a runtime");
+        runtime.block_on(make())
+    })
+}
+
+/// Like [`run`], on a multi-threaded runtime with `workers` worker threads.
+pub fn run_multi_thread<Fut>(workers: usize, make: impl FnOnce() -> Fut + Send + 'static) -> Fut::Output
+where
+    Fut: Future,
+    Fut::Output: Send + 'static,
+{
+    with_timeout(move || {
+        let runtime = mini::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .build()
+            .expect("build a runtime");
         runtime.block_on(make())
     })
 }
@@ -256,4 +273,10 @@ pub fn ensure_fd_limit(wanted: u64) {
         "setrlimit: {}",
         io::Error::last_os_error()
     );
+}
+
+/// A current-thread runtime: most tests check behaviour that is easiest to pin down with every
+/// task on one thread (`tests/multi_thread.rs` covers the multi-threaded flavor).
+pub fn current_thread_runtime() -> std::io::Result<mini::Runtime> {
+    mini::runtime::Builder::new_current_thread().build()
 }

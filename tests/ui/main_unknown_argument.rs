@@ -1,2 +1,2 @@
-#[mini::main(flavor = "multi_thread")]
+#[mini::main(flavour = "multi_thread")]
 async fn main() {}

@@ -105,7 +105,9 @@ impl<T: AsFd> AsyncFd<T> {
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyGuard<'_, T>>> {
+        ready!(crate::coop::poll_proceed(cx));
         let event = ready!(self.registration.poll_ready(cx, direction))?;
+        crate::coop::spend();
         Poll::Ready(Ok(ReadyGuard { fd: self, event }))
     }
 

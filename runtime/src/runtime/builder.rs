@@ -1,29 +1,137 @@
 //! `Builder`: how a runtime is configured before it starts.
 
 use super::Runtime;
-use crate::scheduler::{self, current_thread};
+use crate::scheduler::{self, current_thread, multi_thread, Config};
+use std::fmt;
 use std::io;
+use std::sync::Arc;
+
+/// The environment variable that sets the default number of worker threads of a multi-threaded
+/// runtime (when [`Builder::worker_threads`] is not called).
+pub const WORKER_THREADS_ENV: &str = "MINI_WORKER_THREADS";
 
 /// Configures and builds a [`Runtime`].
 ///
 /// ```
-/// let rt = mini_runtime::runtime::Builder::new_current_thread()
-///     .event_interval(31)
+/// let rt = mini_runtime::runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
 ///     .build()
 ///     .unwrap();
-/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// assert_eq!(rt.block_on(async { mini_runtime::spawn(async { 1 + 1 }).await.unwrap() }), 2);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Builder {
-    config: current_thread::Config,
+    flavor: Flavor,
+    config: Config,
+    worker_threads: Option<usize>,
+    hooks: ThreadHooks,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// What the runtime's own threads (workers and blocking threads) are named and run when they
+/// start and stop.
+#[derive(Clone)]
+pub(crate) struct ThreadHooks {
+    pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
+    pub(crate) on_start: Option<Callback>,
+    pub(crate) on_stop: Option<Callback>,
+}
+
+impl ThreadHooks {
+    /// Starts a thread that runs `body` between the start and stop callbacks.
+    pub(crate) fn spawn<T: Send + 'static>(
+        &self,
+        body: impl FnOnce() -> T + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<T>> {
+        let hooks = self.clone();
+        std::thread::Builder::new().name((self.name)()).spawn(move || {
+            if let Some(on_start) = &hooks.on_start {
+                on_start();
+            }
+            let output = body();
+            if let Some(on_stop) = &hooks.on_stop {
+                on_stop();
+            }
+            output
+        })
+    }
+}
+
+impl Default for ThreadHooks {
+    fn default() -> Self {
+        ThreadHooks {
+            name: Arc::new(|| "mini-worker".to_owned()),
+            on_start: None,
+            on_stop: None,
+        }
+    }
 }
 
 impl Builder {
     /// A runtime that runs every task on the thread that calls `block_on`.
     pub fn new_current_thread() -> Builder {
+        Builder::with_flavor(Flavor::CurrentThread)
+    }
+
+    /// A runtime with worker threads that run tasks, stealing work from one another (one per
+    /// CPU unless [`worker_threads`](Builder::worker_threads) or the `MINI_WORKER_THREADS`
+    /// environment variable says otherwise).
+    pub fn new_multi_thread() -> Builder {
+        Builder::with_flavor(Flavor::MultiThread)
+    }
+
+    fn with_flavor(flavor: Flavor) -> Builder {
         Builder {
-            config: current_thread::Config::default(),
+            flavor,
+            config: Config::default(),
+            worker_threads: None,
+            hooks: ThreadHooks::default(),
         }
+    }
+
+    /// How many worker threads a multi-threaded runtime runs (default: one per CPU this process
+    /// may use, or `MINI_WORKER_THREADS`). Ignored by a current-thread runtime.
+    ///
+    /// # Panics
+    /// If `threads` is 0.
+    pub fn worker_threads(&mut self, threads: usize) -> &mut Self {
+        assert!(threads > 0, "worker_threads must be at least 1");
+        self.worker_threads = Some(threads);
+        self
+    }
+
+    /// The name of the runtime's threads (default `mini-worker`; blocking threads are
+    /// `mini-blocking`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.hooks.name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// Names each worker thread by calling `name`.
+    pub fn thread_name_fn(&mut self, name: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
+        self.hooks.name = Arc::new(name);
+        self
+    }
+
+    /// Runs `callback` on each worker thread when it starts, before it runs any task.
+    pub fn on_thread_start(&mut self, callback: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.hooks.on_start = Some(Arc::new(callback));
+        self
+    }
+
+    /// Runs `callback` on each worker thread just before it exits.
+    pub fn on_thread_stop(&mut self, callback: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.hooks.on_stop = Some(Arc::new(callback));
+        self
     }
 
     /// How many tasks run between two checks of the reactor for ready I/O (default 61). Lower
@@ -49,7 +157,8 @@ impl Builder {
     }
 
     /// Starts the runtime with its clock paused (see [`time::pause`](crate::time::pause)): for
-    /// tests of timeouts that run in no real time.
+    /// tests of timeouts that run in no real time. Current-thread runtimes only: `build` fails
+    /// on a multi-threaded one.
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.config.start_paused = paused;
         self
@@ -72,12 +181,62 @@ impl Builder {
         self
     }
 
-    /// Creates the runtime: its epoll instance and eventfd.
+    /// Creates the runtime: its epoll instance and eventfd, and its worker threads.
     ///
     /// # Errors
-    /// If those cannot be created (for example, out of fds).
+    /// If those cannot be created (for example, out of fds), if `MINI_WORKER_THREADS` is not a
+    /// positive number, or if `start_paused` was asked of a multi-threaded runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let (scheduler, handle) = current_thread::CurrentThread::new(self.config)?;
-        Ok(Runtime::from_parts(scheduler, scheduler::Handle::CurrentThread(handle)))
+        match self.flavor {
+            Flavor::CurrentThread => {
+                let (scheduler, handle) = current_thread::CurrentThread::new(self.config)?;
+                Ok(Runtime::from_parts(
+                    scheduler::Scheduler::CurrentThread(scheduler),
+                    scheduler::Handle::CurrentThread(handle),
+                ))
+            }
+            Flavor::MultiThread => {
+                if self.config.start_paused {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "paused time needs the current-thread runtime: use `Builder::new_current_thread` \
+                         (or `flavor = \"current_thread\"` on the attribute)",
+                    ));
+                }
+                let workers = match self.worker_threads {
+                    Some(workers) => workers,
+                    None => default_worker_threads()?,
+                };
+                let (scheduler, handle) = multi_thread::MultiThread::new(self.config, workers, self.hooks.clone())?;
+                Ok(Runtime::from_parts(
+                    scheduler::Scheduler::MultiThread(scheduler),
+                    scheduler::Handle::MultiThread(handle),
+                ))
+            }
+        }
+    }
+}
+
+/// `MINI_WORKER_THREADS` if set, else the number of CPUs this process may run on.
+fn default_worker_threads() -> io::Result<usize> {
+    match std::env::var(WORKER_THREADS_ENV) {
+        Ok(value) => match value.trim().parse::<usize>() {
+            Ok(workers) if workers > 0 => Ok(workers),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{WORKER_THREADS_ENV}={value:?}: expected a number of worker threads, at least 1"),
+            )),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }

@@ -4,10 +4,11 @@
 mod builder;
 mod handle;
 
-pub use builder::Builder;
+pub(crate) use builder::ThreadHooks;
+pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 
-use crate::scheduler::{self, current_thread::CurrentThread};
+use crate::scheduler::{self, Scheduler};
 use crate::task::JoinHandle;
 use std::future::Future;
 use std::io;
@@ -28,34 +29,43 @@ use std::io;
 /// I/O objects that outlive their runtime return an error when they wait.
 pub struct Runtime {
     handle: Handle,
-    scheduler: CurrentThread,
+    scheduler: Scheduler,
 }
 
 impl Runtime {
-    /// A current-thread runtime with default settings; see [`Builder`].
+    /// A multi-threaded runtime with default settings: one worker thread per CPU this process
+    /// may use (or `MINI_WORKER_THREADS`); see [`Builder`].
     ///
     /// # Errors
-    /// If the epoll instance or the eventfd cannot be created (for example, out of fds).
+    /// If the epoll instance, the eventfd or the threads cannot be created (for example, out of
+    /// fds), or `MINI_WORKER_THREADS` is not a positive number.
     pub fn new() -> io::Result<Runtime> {
-        Builder::new_current_thread().build()
+        Builder::new_multi_thread().build()
     }
 
-    fn from_parts(scheduler: CurrentThread, handle: scheduler::Handle) -> Runtime {
+    pub(crate) fn from_parts(scheduler: Scheduler, handle: scheduler::Handle) -> Runtime {
         Runtime {
             handle: Handle { inner: handle },
             scheduler,
         }
     }
 
-    /// Runs `future` to completion on this thread, running the runtime's tasks and I/O meanwhile,
-    /// and returns its output. A panic in `future` propagates to the caller.
+    /// Runs `future` to completion on this thread and returns its output. A panic in `future`
+    /// propagates to the caller. On a current-thread runtime this thread also runs the tasks and
+    /// the I/O meanwhile; on a multi-threaded one the worker threads do.
     ///
     /// # Panics
     /// If called from inside a runtime (a task, or another `block_on` on this thread): blocking
     /// there would stall every task of that runtime. Use `.await` instead.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        match &self.handle.inner {
-            scheduler::Handle::CurrentThread(handle) => self.scheduler.block_on(handle, future),
+        match (&self.scheduler, &self.handle.inner) {
+            (Scheduler::CurrentThread(scheduler), scheduler::Handle::CurrentThread(handle)) => {
+                scheduler.block_on(handle, future)
+            }
+            (Scheduler::MultiThread(scheduler), scheduler::Handle::MultiThread(handle)) => {
+                scheduler.block_on(handle, future)
+            }
+            _ => unreachable!("a runtime's scheduler and handle are of the same flavor"),
         }
     }
 
@@ -89,8 +99,14 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, blocking_timeout: Option<std::time::Duration>) {
-        match &self.handle.inner {
-            scheduler::Handle::CurrentThread(handle) => self.scheduler.shutdown(handle, blocking_timeout),
+        match (&self.scheduler, &self.handle.inner) {
+            (Scheduler::CurrentThread(scheduler), scheduler::Handle::CurrentThread(handle)) => {
+                scheduler.shutdown(handle, blocking_timeout)
+            }
+            (Scheduler::MultiThread(scheduler), scheduler::Handle::MultiThread(handle)) => {
+                scheduler.shutdown(handle, blocking_timeout)
+            }
+            _ => unreachable!("a runtime's scheduler and handle are of the same flavor"),
         }
     }
 }
@@ -103,6 +119,10 @@ impl Drop for Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("flavor", &"current_thread").finish()
+        let flavor = match self.scheduler {
+            Scheduler::CurrentThread(_) => "current_thread",
+            Scheduler::MultiThread(_) => "multi_thread",
+        };
+        f.debug_struct("Runtime").field("flavor", &flavor).finish()
     }
 }

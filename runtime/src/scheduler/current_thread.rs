@@ -28,6 +28,7 @@
 //! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
 
 use super::inject::Inject;
+use super::{Config, ThreadWaker};
 use crate::blocking::BlockingPool;
 use crate::context;
 use crate::loom::{fence, AtomicBool};
@@ -44,37 +45,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
-
-/// Tunables, set through the runtime `Builder`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Config {
-    /// Tasks run between two non-blocking checks of the reactor. 61, as in tokio: an
-    /// `epoll_wait` costs about as much as a short poll, so this keeps its cost near 2 % of a
-    /// busy loop while a ready socket waits at most 61 polls.
-    pub(crate) event_interval: u32,
-    /// Every this many ticks the inject queue is checked before the local queue. 31, as in tokio,
-    /// so that wakes from other threads are never starved by a busy local queue.
-    pub(crate) global_queue_interval: u32,
-    /// Whether the clock starts paused (tests).
-    pub(crate) start_paused: bool,
-    /// The most threads the blocking pool starts.
-    pub(crate) max_blocking_threads: usize,
-    /// How long an idle blocking thread waits for work before it exits.
-    pub(crate) blocking_keep_alive: std::time::Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            event_interval: 61,
-            global_queue_interval: 31,
-            start_paused: false,
-            max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
-            blocking_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
-        }
-    }
-}
+use std::thread;
 
 /// What the `Runtime` owns: the core, waiting in its slot while no thread runs `block_on`.
 pub(crate) struct CurrentThread {
@@ -322,7 +293,7 @@ impl Core {
                 }
                 return;
             };
-            task.run();
+            crate::coop::budget(|| task.run());
             self.count_poll(handle);
         }
     }
@@ -492,18 +463,10 @@ impl Wake for Handle {
     }
 }
 
-/// Wakes a thread waiting in `block_on` for another thread to return the core.
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 #[cfg(all(test, loom))]
 mod loom_models {
-    use super::{Config, CurrentThread};
+    use super::super::Config;
+    use super::CurrentThread;
     use loom::thread;
 
     /// A spawn from another thread races the runtime's decision to park: either the runtime sees

@@ -49,6 +49,34 @@ impl<S: 'static> Inject<S> {
         true
     }
 
+    /// Queues several tasks under one lock (a worker's overflow); drops them if closed.
+    pub(crate) fn push_batch(&self, tasks: impl Iterator<Item = Notified<S>>) {
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            drop(queue);
+            tasks.for_each(drop);
+            return;
+        }
+        queue.tasks.extend(tasks);
+        self.len.store(queue.tasks.len(), SeqCst);
+    }
+
+    /// Hands up to `max` tasks, oldest first, to `sink` under one lock; returns how many.
+    pub(crate) fn pop_batch(&self, max: usize, mut sink: impl FnMut(Notified<S>)) -> usize {
+        if self.len.load(Acquire) == 0 {
+            return 0;
+        }
+        let mut queue = self.queue.lock();
+        let count = max.min(queue.tasks.len());
+        queue.tasks.drain(..count).for_each(&mut sink);
+        self.len.store(queue.tasks.len(), SeqCst);
+        count
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Acquire)
+    }
+
     pub(crate) fn pop(&self) -> Option<Notified<S>> {
         if self.len.load(Acquire) == 0 {
             return None;

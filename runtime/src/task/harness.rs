@@ -88,7 +88,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // SAFETY: the transition took a reference for this Notified, and the task is
                 // still marked NOTIFIED. Ours is released only after `schedule` returns.
                 let notified = unsafe { Notified::from_raw(self.raw()) };
-                self.cell().scheduler.schedule(notified);
+                self.cell().scheduler.yield_now(notified);
                 self.raw().drop_reference();
             }
             ToIdle::Cancel => self.cancel_and_complete(),

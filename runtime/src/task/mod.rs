@@ -57,6 +57,12 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// Queues a task to be run.
     fn schedule(&self, task: Notified<Self>);
 
+    /// Queues a task that woke itself during its own poll (`yield_now`, a spent budget): behind
+    /// the tasks already queued, never in a slot that would run it next.
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule(task);
+    }
+
     /// Takes a completed task out of the owned list, returning the list's reference.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
 }

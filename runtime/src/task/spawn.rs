@@ -42,7 +42,8 @@ where
 ///
 /// ```
 /// use std::rc::Rc;
-/// mini_runtime::Runtime::new().unwrap().block_on(async {
+/// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
 ///     let shared = Rc::new(5);
 ///     let task = mini_runtime::task::spawn_local({
 ///         let shared = shared.clone();
@@ -61,10 +62,16 @@ where
     F::Output: 'static,
 {
     let handle = context::with_current(|handle| match handle {
-        scheduler::Handle::CurrentThread(handle) => handle.clone(),
+        scheduler::Handle::CurrentThread(handle) => Some(handle.clone()),
+        scheduler::Handle::MultiThread(_) => None,
     });
     match handle {
-        Ok(handle) if handle.is_current() => current_thread::Handle::spawn_local(&handle, future),
+        Ok(Some(handle)) if handle.is_current() => current_thread::Handle::spawn_local(&handle, future),
+        Ok(None) => panic!(
+            "`spawn_local` cannot be used on a multi-threaded mini runtime, whose tasks move between \
+             threads: spawn a `Send` future with `spawn`, or run the `!Send` work on a current-thread \
+             runtime (`Builder::new_current_thread`, or `#[mini::main(flavor = \"current_thread\")]`)"
+        ),
         _ => panic!(
             "`spawn_local` must be called from a task or future running inside `block_on` of a \
              current-thread mini runtime, on the thread that runs it"

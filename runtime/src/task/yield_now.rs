@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 /// progress, because the runtime checks the reactor every few dozen polls.
 ///
 /// ```
-/// let rt = mini_runtime::Runtime::new().unwrap();
+/// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
 /// rt.block_on(async {
 ///     let other = mini_runtime::spawn(async { "ran" });
 ///     mini_runtime::task::yield_now().await;

@@ -42,7 +42,8 @@ fn with_timers<R>(what: &str, f: impl FnOnce(&timers::Timers) -> R) -> R {
 ///
 /// ```
 /// use std::time::Duration;
-/// mini_runtime::Runtime::new().unwrap().block_on(async {
+/// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
 ///     mini_runtime::time::pause();
 ///     let start = std::time::Instant::now();
 ///     mini_runtime::time::sleep(Duration::from_secs(3600)).await; // an hour, virtually
@@ -51,10 +52,26 @@ fn with_timers<R>(what: &str, f: impl FnOnce(&timers::Timers) -> R) -> R {
 /// ```
 ///
 /// # Panics
-/// Outside a mini runtime.
+/// Outside a mini runtime, or on a multi-threaded one: with tasks running on several threads
+/// there is no moment when "every task is idle" is known, so paused time needs the
+/// current-thread flavor.
 #[track_caller]
 pub fn pause() {
-    with_timers("pause", timers::Timers::pause)
+    let paused = context::with_current(|handle| match handle {
+        crate::scheduler::Handle::CurrentThread(handle) => {
+            handle.timers.pause();
+            true
+        }
+        crate::scheduler::Handle::MultiThread(_) => false,
+    });
+    match paused {
+        Ok(true) => {}
+        Ok(false) => panic!(
+            "`pause` needs a current-thread mini runtime (`Builder::new_current_thread`, or \
+             `#[mini::test]`, whose default flavor is current-thread)"
+        ),
+        Err(_) => panic!("`pause` {}", context::OUTSIDE_RUNTIME),
+    }
 }
 
 /// Lets the current runtime's clock run again, from where it was paused (and advanced) to.

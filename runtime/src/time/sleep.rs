@@ -91,11 +91,9 @@ impl Sleep {
         self.deadline = deadline;
         if let Some(entry) = self.entry {
             let timers = self.handle.timers();
-            timers
-                .wheel
-                .lock()
-                .reset(entry, timers.deadline_tick(deadline.into_std()));
-            self.handle.timer_armed();
+            let tick = timers.deadline_tick(deadline.into_std());
+            timers.wheel.lock().reset(entry, tick);
+            self.handle.timer_armed(tick);
         }
     }
 }
@@ -125,7 +123,7 @@ impl Future for Sleep {
             }
             let (now_tick, tick) = (timers.elapsed_tick(now), timers.deadline_tick(this.deadline.into_std()));
             this.entry = Some(timers.wheel.lock().insert(now_tick, tick, cx.waker().clone()));
-            this.handle.timer_armed();
+            this.handle.timer_armed(tick);
             return Poll::Pending;
         };
         let mut wheel = timers.wheel.lock();

@@ -2,14 +2,14 @@
 //! conversion between instants and 100 µs ticks. Shared by the scheduler (which parks until the
 //! next tick and then fires what is due) and by every `Sleep` (which arms, resets and cancels).
 //!
-//! One wheel per runtime behind a mutex. The multi-threaded scheduler will share it the same
-//! way: arming and cancelling hold the lock for a few list operations, and only the thread that
-//! parks in `epoll_wait` advances it.
+//! One wheel per runtime behind a mutex, shared by every worker of a multi-threaded runtime:
+//! arming and cancelling hold the lock for a few list operations, and the thread that turns the
+//! reactor advances it.
 
 use super::wheel::Wheel;
 use crate::reactor::wake_all;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The length of one wheel tick.
@@ -100,6 +100,20 @@ impl Timers {
     pub(crate) fn park_timeout(&self) -> Option<Duration> {
         let next = self.wheel.lock().next_expiration()?;
         Some(self.tick_instant(next).saturating_duration_since(self.now()))
+    }
+
+    /// `park_timeout` for a thread about to block in `epoll_wait`; also stores, under the
+    /// wheel's lock, the tick it will wake at by itself (`u64::MAX`: none) into `wake_tick`.
+    /// A timer armed for an earlier tick after this sees the stored value and wakes the
+    /// sleeper; one armed before it is seen here. Either way the sleeper wakes in time.
+    pub(crate) fn park_timeout_announced(&self, wake_tick: &AtomicU64) -> Option<Duration> {
+        let next = {
+            let wheel = self.wheel.lock();
+            let next = wheel.next_expiration();
+            wake_tick.store(next.unwrap_or(u64::MAX), Ordering::SeqCst);
+            next
+        };
+        next.map(|next| self.tick_instant(next).saturating_duration_since(self.now()))
     }
 
     /// Fires every timer due by now. Without armed timers it only looks at the wheel's bitmaps.

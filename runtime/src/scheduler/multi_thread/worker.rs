@@ -1,0 +1,331 @@
+//! One worker thread: its `Core` (what only it touches) and its loop: run local tasks, steal,
+//! park. See `mod.rs` for the queues and the parking protocol.
+
+use super::queue;
+use super::Handle;
+use crate::context;
+use crate::task::Notified;
+use std::cell::{Cell, RefCell};
+use std::ptr;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Tasks run from the LIFO slot in a row before the slot's task goes to the back of the queue.
+/// Three, as in tokio: enough for a request/response hand-off, too few to starve the queue.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// What only the worker's own thread touches.
+pub(super) struct Core {
+    index: usize,
+    lifo_slot: Option<Notified<Arc<Handle>>>,
+    run_queue: queue::Local<Arc<Handle>>,
+    /// Counts calls to `next_task`, to check `inject` first every `global_queue_interval`.
+    tick: u32,
+    /// Polls since the reactor was last checked.
+    polls_since_io: u32,
+    /// Counted in `Idle`'s `searching`.
+    is_searching: bool,
+    /// Set while the worker is in `park` (woken tasks then need no other worker notified).
+    is_parked: bool,
+    /// Picks the first victim of a steal.
+    rand: FastRand,
+}
+
+impl Core {
+    pub(super) fn new(index: usize, run_queue: queue::Local<Arc<Handle>>) -> Box<Core> {
+        Box::new(Core {
+            index,
+            lifo_slot: None,
+            run_queue,
+            tick: 0,
+            polls_since_io: 0,
+            is_searching: false,
+            is_parked: false,
+            rand: FastRand::new(index as u32),
+        })
+    }
+
+    fn has_tasks(&self) -> bool {
+        self.lifo_slot.is_some() || !self.run_queue.is_empty()
+    }
+}
+
+/// A worker thread's view of itself, on its stack; `CURRENT` points at it.
+struct Worker<'a> {
+    handle: &'a Arc<Handle>,
+    /// Borrowed only for short, non-reentrant steps; never while a task runs.
+    core: RefCell<Box<Core>>,
+}
+
+thread_local! {
+    /// The worker running on this thread, if it is one.
+    static CURRENT: Cell<*const Worker<'static>> = const { Cell::new(ptr::null()) };
+}
+
+/// The body of a worker thread.
+pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
+    let _runtime = context::enter_runtime(crate::scheduler::Handle::MultiThread(handle.clone()));
+    let worker = Worker {
+        handle: &handle,
+        core: RefCell::new(core),
+    };
+    struct ResetCurrent;
+    impl Drop for ResetCurrent {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|current| current.set(ptr::null()));
+        }
+    }
+    CURRENT.with(|current| current.set(ptr::from_ref(&worker).cast()));
+    let _reset = ResetCurrent;
+    worker.run();
+}
+
+/// Queues `task` on this thread's worker if it belongs to `handle`'s runtime; otherwise hands
+/// the task back for the inject queue.
+pub(super) fn schedule_local(
+    handle: &Handle,
+    task: Notified<Arc<Handle>>,
+    is_yield: bool,
+) -> Option<Notified<Arc<Handle>>> {
+    let current = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    if current.is_null() {
+        return Some(task);
+    }
+    // SAFETY: CURRENT points at the `Worker` on this thread's stack while `run` is inside it
+    // (reset before it returns), and we are on that thread.
+    let worker = unsafe { &*current };
+    if !ptr::eq(Arc::as_ptr(worker.handle), handle) {
+        return Some(task);
+    }
+    let Ok(mut core) = worker.core.try_borrow_mut() else {
+        // Only reachable if a step that borrows the core ran user code; stay safe.
+        return Some(task);
+    };
+    let inject = &handle.shared.inject;
+    let should_notify = if is_yield {
+        core.run_queue.push_back_or_overflow(task, inject);
+        true
+    } else {
+        // The new task runs next; the one it displaces becomes stealable, so tell an idle worker.
+        match core.lifo_slot.replace(task) {
+            Some(previous) => {
+                core.run_queue.push_back_or_overflow(previous, inject);
+                true
+            }
+            None => false,
+        }
+    };
+    let notify = should_notify && !core.is_parked;
+    drop(core);
+    if notify {
+        handle.notify_parked();
+    }
+    None
+}
+
+impl Worker<'_> {
+    fn run(&self) {
+        while !self.handle.is_shutdown() {
+            let next = self.next_task().or_else(|| self.steal_work());
+            match next {
+                Some(task) => self.run_task(task),
+                None => self.park(),
+            }
+        }
+    }
+
+    fn run_task(&self, task: Notified<Arc<Handle>>) {
+        let handle = self.handle;
+        let was_last_searcher = {
+            let mut core = self.core.borrow_mut();
+            std::mem::take(&mut core.is_searching) && handle.shared.idle.transition_worker_from_searching()
+        };
+        if was_last_searcher {
+            // We found work, so there may be more: keep one worker looking.
+            handle.notify_parked();
+        }
+        crate::coop::budget(|| task.run());
+        self.count_poll();
+        for _ in 0..MAX_LIFO_POLLS {
+            let Some(task) = self.core.borrow_mut().lifo_slot.take() else {
+                return;
+            };
+            crate::coop::budget(|| task.run());
+            self.count_poll();
+        }
+        let mut core = self.core.borrow_mut();
+        if let Some(task) = core.lifo_slot.take() {
+            core.run_queue.push_back_or_overflow(task, &handle.shared.inject);
+        }
+    }
+
+    /// Every `event_interval` polls, checks the reactor without blocking (if no other worker
+    /// is using it), so that busy workers still serve sockets and timers.
+    fn count_poll(&self) {
+        let handle = self.handle;
+        {
+            let mut core = self.core.borrow_mut();
+            core.polls_since_io += 1;
+            if core.polls_since_io < handle.config.event_interval {
+                return;
+            }
+            core.polls_since_io = 0;
+        }
+        if let Some(mut driver) = handle.shared.driver.try_lock() {
+            driver.turn(Some(Duration::ZERO));
+            drop(driver);
+            handle.timers.process();
+        }
+    }
+
+    /// The LIFO slot, then the local queue, then a batch from `inject`; `inject` first every
+    /// `global_queue_interval` ticks so that it is never starved.
+    fn next_task(&self) -> Option<Notified<Arc<Handle>>> {
+        let handle = self.handle;
+        let mut core = self.core.borrow_mut();
+        core.tick = core.tick.wrapping_add(1);
+        if core.tick % handle.config.global_queue_interval == 0 {
+            if let Some(task) = handle.shared.inject.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = core.lifo_slot.take().or_else(|| core.run_queue.pop()) {
+            return Some(task);
+        }
+        take_from_inject(handle, &mut core)
+    }
+
+    /// Becomes a searcher (unless half the workers already are) and steals half of another
+    /// worker's queue, trying each once from a random one, then `inject`.
+    fn steal_work(&self) -> Option<Notified<Arc<Handle>>> {
+        let handle = self.handle;
+        let shared = &handle.shared;
+        let mut core = self.core.borrow_mut();
+        if !core.is_searching {
+            if !shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            core.is_searching = true;
+        }
+        let workers = shared.remotes.len();
+        let start = core.rand.below(workers as u32) as usize;
+        for offset in 0..workers {
+            let victim = (start + offset) % workers;
+            if victim == core.index {
+                continue;
+            }
+            if let Some(task) = shared.remotes[victim].steal.steal_into(&mut core.run_queue) {
+                return Some(task);
+            }
+        }
+        take_from_inject(handle, &mut core)
+    }
+
+    /// Sleeps until there is work: in `epoll_wait` if the driver is free, else on the condvar.
+    fn park(&self) {
+        let handle = self.handle;
+        let shared = &handle.shared;
+        let index = {
+            let mut core = self.core.borrow_mut();
+            if core.has_tasks() {
+                return;
+            }
+            let is_last_searcher = shared.idle.transition_worker_to_parked(core.index, core.is_searching);
+            core.is_searching = false;
+            core.is_parked = true;
+            let index = core.index;
+            drop(core);
+            if is_last_searcher {
+                handle.notify_if_work_pending();
+            }
+            index
+        };
+        let mut held_driver;
+        loop {
+            held_driver = self.park_once(index);
+            let mut core = self.core.borrow_mut();
+            if core.has_tasks() {
+                // Woken by events (or timers) it fired itself; a notifier may also have chosen it
+                // meanwhile, and then counted it as searching.
+                core.is_searching = !shared.idle.unpark_worker_by_id(index);
+                break;
+            }
+            if handle.is_shutdown() {
+                shared.idle.unpark_worker_by_id(index);
+                break;
+            }
+            if !shared.idle.is_parked(index) {
+                // A notifier chose us: we count as searching.
+                core.is_searching = true;
+                break;
+            }
+        }
+        let mut core = self.core.borrow_mut();
+        core.is_parked = false;
+        let hand_off = held_driver && core.has_tasks();
+        drop(core);
+        if hand_off {
+            // We leave the reactor to run tasks: wake a sleeper to take it over.
+            handle.notify_parked();
+        }
+    }
+
+    /// Blocks once; returns whether it was in the driver.
+    fn park_once(&self, index: usize) -> bool {
+        let handle = self.handle;
+        let shared = &handle.shared;
+        let parker = &shared.remotes[index].parker;
+        let Some(mut driver) = shared.driver.try_lock() else {
+            parker.park_condvar();
+            return false;
+        };
+        parker.park_driver(|| {
+            let timeout = handle.timers.park_timeout_announced(&shared.driver_wake_tick);
+            driver.turn(timeout);
+            shared.driver_wake_tick.store(u64::MAX, SeqCst);
+        });
+        drop(driver);
+        handle.timers.process();
+        true
+    }
+}
+
+/// Takes a batch from `inject` (a fair share of it, as much as the local queue has room for),
+/// keeping one to run now and queueing the rest locally.
+fn take_from_inject(handle: &Handle, core: &mut Core) -> Option<Notified<Arc<Handle>>> {
+    let inject = &handle.shared.inject;
+    if inject.is_empty() {
+        return None;
+    }
+    let fair_share = inject.len() / handle.shared.remotes.len() + 1;
+    let max = fair_share.min(core.run_queue.remaining_slots() + 1);
+    let mut first = None;
+    inject.pop_batch(max, |task| {
+        if first.is_none() {
+            first = Some(task);
+        } else {
+            core.run_queue.push_back(task);
+        }
+    });
+    first
+}
+
+/// A small xorshift generator for picking steal victims.
+struct FastRand(u32);
+
+impl FastRand {
+    fn new(seed: u32) -> FastRand {
+        FastRand(seed.wrapping_mul(0x9E37_79B9) | 1)
+    }
+
+    /// A number in `0..bound`.
+    fn below(&mut self, bound: u32) -> u32 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        ((u64::from(x) * u64::from(bound)) >> 32) as u32
+    }
+}

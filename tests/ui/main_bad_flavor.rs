@@ -1,0 +1,2 @@
+#[mini::main(flavor = "threaded")]
+async fn main() {}

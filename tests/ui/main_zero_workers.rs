@@ -1,0 +1,2 @@
+#[mini::main(worker_threads = 0)]
+async fn main() {}
