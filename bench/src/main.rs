@@ -4,12 +4,15 @@
 //! Suites: `http` (wrk at 50 and 500 connections and pipelined: requests/s, p99, server CPU
 //! time per request), `instructions` (callgrind: user-space instructions per request),
 //! `syscalls` (strace: syscalls per request), `echo` (messages/s), `idle` (memory per idle
-//! connection), `sched` (tokio's scheduler benchmarks), `timers`, or `all`.
+//! connection), `sched` (tokio's scheduler benchmarks), `timers`, `scaling` (hello_http on the
+//! multi-threaded runtimes with 1 and 2 workers), or `all`.
 //!
 //! Servers run pinned to CPU 0 and load generators to CPU 1 (`taskset`), as separate processes,
 //! talking over 127.0.0.1 only, each run bounded in time. Variants run in alternation (A B C A B
 //! C …) so that drift hits all of them alike, and each figure is the median of the rounds (5, or
-//! 1 with `--quick`). Ratios are to tokio's current-thread runtime.
+//! 1 with `--quick`). Ratios are to tokio's current-thread runtime. `mini` and `tokio-ct` are
+//! current-thread runtimes; `mini-mt` and `tokio-mt` multi-threaded ones, with one worker per CPU
+//! they may use (one, under the pinning above, except in `scaling`).
 
 use mini_bench::sched;
 use std::collections::BTreeMap;
@@ -20,8 +23,9 @@ use std::time::{Duration, Instant};
 
 const SERVER_CPU: &str = "0";
 const LOAD_CPU: &str = "1";
-const SERVER_VARIANTS: &[&str] = &["mini", "tokio-ct", "tokio-mt", "smol", "floor"];
+const SERVER_VARIANTS: &[&str] = &["mini", "mini-mt", "tokio-ct", "tokio-mt", "smol", "floor"];
 const BASELINE: &str = "tokio-ct";
+const MT_BASELINE: &str = "tokio-mt";
 
 struct Options {
     rounds: usize,
@@ -58,6 +62,7 @@ fn main() {
         ("idle", idle_suite),
         ("sched", sched_suite),
         ("timers", timers_suite),
+        ("scaling", scaling_suite),
     ] {
         if all || suite == name {
             run(&options);
@@ -65,7 +70,9 @@ fn main() {
         }
     }
     if !ran {
-        eprintln!("unknown suite {suite:?}: expected http, instructions, syscalls, echo, idle, sched, timers or all");
+        eprintln!(
+            "unknown suite {suite:?}: expected http, instructions, syscalls, echo, idle, sched, timers, scaling or all"
+        );
         std::process::exit(2);
     }
 }
@@ -126,10 +133,16 @@ impl Server {
     /// Starts `bench_server VARIANT WORKLOAD` pinned to the server CPU, behind `wrapper` (for
     /// valgrind), and waits for its "listening on" line.
     fn start(variant: &str, workload: &str, wrapper: &[String]) -> Server {
+        Server::start_on(SERVER_CPU, &[], variant, workload, wrapper)
+    }
+
+    /// Like `start`, on the CPUs `cpus` (a taskset list), with `env` set.
+    fn start_on(cpus: &str, env: &[(&str, String)], variant: &str, workload: &str, wrapper: &[String]) -> Server {
         let port = NEXT_PORT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let addr = format!("127.0.0.1:{port}");
         let mut child = Command::new("taskset")
-            .args(["-c", SERVER_CPU])
+            .args(["-c", cpus])
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .args(wrapper)
             .arg(bin("bench_server"))
             .args([variant, workload, &addr])
@@ -203,10 +216,14 @@ struct WrkResult {
 }
 
 fn wrk(addr: &str, connections: u32, seconds: u32, script: Option<&Path>) -> WrkResult {
+    wrk_on(LOAD_CPU, addr, connections, seconds, script)
+}
+
+fn wrk_on(cpus: &str, addr: &str, connections: u32, seconds: u32, script: Option<&Path>) -> WrkResult {
     let mut command = Command::new("taskset");
     command.args([
         "-c",
-        LOAD_CPU,
+        cpus,
         "wrk",
         "-t1",
         &format!("-c{connections}"),
@@ -285,12 +302,15 @@ fn print_table(
     for (name, _) in columns {
         print!(" {name} |");
     }
-    println!(" {ratio_of} ÷ {BASELINE} |");
+    println!(" {ratio_of} ÷ tokio of the same flavor |");
     println!("|---|{}---|", "---|".repeat(columns.len()));
-    let baseline = samples
-        .get_mut(BASELINE)
-        .and_then(|c| c.get_mut(ratio_of))
-        .map(|v| median(v));
+    let baselines: BTreeMap<&str, f64> = [BASELINE, MT_BASELINE]
+        .into_iter()
+        .filter_map(|baseline| {
+            let values = samples.get_mut(baseline)?.get_mut(ratio_of)?;
+            Some((baseline, median(values)))
+        })
+        .collect();
     for variant in variants {
         let Some(columns_of) = samples.get_mut(variant) else {
             continue;
@@ -302,12 +322,23 @@ fn print_table(
                 _ => print!(" n/a |"),
             }
         }
+        let baseline = baselines.get(baseline_of(variant)).copied();
         match (columns_of.get_mut(ratio_of).map(|v| median(v)), baseline) {
             (Some(value), Some(base)) if base > 0.0 => println!(" {:.2} |", value / base),
             _ => println!(" n/a |"),
         }
     }
     let _ = std::io::stdout().flush();
+}
+
+/// What a variant's ratios are to: tokio's multi-threaded runtime for the multi-threaded
+/// variants, its current-thread one for the others.
+fn baseline_of(variant: &str) -> &'static str {
+    if variant.ends_with("-mt") {
+        MT_BASELINE
+    } else {
+        BASELINE
+    }
 }
 
 fn record(samples: &mut Samples, variant: &'static str, column: &'static str, value: f64) {
@@ -573,17 +604,30 @@ fn idle_suite(options: &Options) {
 
 fn sched_suite(options: &Options) {
     let iterations = if options.quick { 5 } else { 50 };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let all_cpus = format!("0-{}", cores - 1);
     println!(
-        "\n### Scheduler (tokio's `rt_multi_threaded` workloads, current-thread runtimes; µs per iteration, median of {} rounds of {iterations})",
+        "\n### Scheduler (tokio's `rt_multi_threaded` workloads; µs per iteration, median of {} rounds of {iterations}; \
+         current-thread variants on CPU {SERVER_CPU}, multi-thread ones with {cores} workers on CPUs {all_cpus})",
         options.rounds
     );
     for workload in sched::WORKLOADS {
+        let variants: Vec<&'static str> = sched::VARIANTS
+            .iter()
+            .copied()
+            .filter(|variant| sched::runs(variant, workload))
+            .collect();
         let mut samples = Samples::new();
         for _ in 0..options.rounds {
-            for &variant in sched::VARIANTS {
+            for &variant in &variants {
+                let cpus = if sched::is_multi_thread(variant) {
+                    all_cpus.as_str()
+                } else {
+                    SERVER_CPU
+                };
                 let out = run_output(
                     Command::new("taskset")
-                        .args(["-c", SERVER_CPU])
+                        .args(["-c", cpus])
                         .arg(std::env::current_exe().unwrap())
                         .args(["sched-run", variant, workload, &iterations.to_string()]),
                 );
@@ -593,9 +637,49 @@ fn sched_suite(options: &Options) {
         }
         print_table(
             workload,
-            sched::VARIANTS,
+            &variants,
             &[("µs/iteration", 1)],
             "µs/iteration",
+            &mut samples,
+        );
+    }
+}
+
+/// hello_http on the multi-threaded runtimes with 1 and 2 workers. With one worker the server
+/// has CPU 0 and wrk CPU 1; with two the server may use both and shares CPU 1 with wrk (this
+/// machine has two cores), so the two-worker rows compare the runtimes with each other, not
+/// with the one-worker rows.
+fn scaling_suite(options: &Options) {
+    if !require("wrk", "apt-get install -y wrk") {
+        return;
+    }
+    println!(
+        "\n### Scaling: hello_http, `wrk -t1 -c50`, {} s, median of {} rounds, multi-threaded runtimes",
+        options.seconds, options.rounds
+    );
+    for (workers, cpus) in [(1, SERVER_CPU), (2, "0,1")] {
+        let mut samples = Samples::new();
+        for _ in 0..options.rounds {
+            for variant in ["mini-mt", "tokio-mt"] {
+                let env = [
+                    ("MINI_WORKER_THREADS", workers.to_string()),
+                    ("TOKIO_WORKER_THREADS", workers.to_string()),
+                ];
+                let server = Server::start_on(cpus, &env, variant, "http", &[]);
+                let cpu_before = server.cpu_seconds();
+                let result = wrk_on(LOAD_CPU, &server.addr, 50, options.seconds, None);
+                let cpu = server.cpu_seconds() - cpu_before;
+                server.stop();
+                record(&mut samples, variant, "requests/s", result.rps);
+                record(&mut samples, variant, "p99 µs", result.p99_us);
+                record(&mut samples, variant, "CPU µs/request", cpu * 1e6 / result.requests);
+            }
+        }
+        print_table(
+            &format!("{workers} worker(s), server on CPUs {cpus}"),
+            &["mini-mt", "tokio-mt"],
+            &[("requests/s", 0), ("p99 µs", 0), ("CPU µs/request", 2)],
+            "requests/s",
             &mut samples,
         );
     }

@@ -11,14 +11,15 @@
 //! |---|---|---|
 //! | `spawn_many_local` | `spawn_many_local` | 10,000 spawns from inside `block_on` |
 //! | `spawn_many_remote_idle` | `spawn_many_remote_idle` | 10,000 spawns from outside, runtime idle; then join them |
+//! | `spawn_many_remote_busy` | `spawn_many_remote_busy1` | 1,000 spawns from outside while 2 tasks per worker yield and spin 5 µs in a loop (multi-thread only) |
 //! | `yield_many` | `yield_many` | 200 tasks yielding 1,000 times each |
 //! | `ping_pong` | `ping_pong` | 1,000 round trips over oneshot pairs between task pairs |
 //! | `chained_spawn` | `chained_spawn` | a chain of 1,000 tasks, each spawning the next |
 //!
-//! The variants: `mini` (its current-thread runtime), `tokio-ct` (`new_current_thread`),
-//! `tokio-mt` (`new_multi_thread`, default worker count), both with `enable_all` as tokio's
+//! The variants: `mini-ct` and `tokio-ct` (current-thread runtimes), `mini-mt` and `tokio-mt`
+//! (multi-threaded, one worker per CPU the process may use), tokio's with `enable_all` as in its
 //! bench, and `smol` (one `async_executor::Executor` driven by `smol::block_on(executor.run(..))`
-//! on the benchmark thread, so single-threaded like mini and tokio-ct).
+//! on the benchmark thread, so single-threaded like the `-ct` variants).
 
 use futures::channel::oneshot;
 use std::future::Future;
@@ -27,16 +28,27 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The runtimes [`time_per_iteration`] knows.
-pub const VARIANTS: &[&str] = &["mini", "tokio-ct", "tokio-mt", "smol"];
+pub const VARIANTS: &[&str] = &["mini-ct", "tokio-ct", "smol", "mini-mt", "tokio-mt"];
 
 /// The workloads [`time_per_iteration`] knows.
 pub const WORKLOADS: &[&str] = &[
     "spawn_many_local",
     "spawn_many_remote_idle",
+    "spawn_many_remote_busy",
     "yield_many",
     "ping_pong",
     "chained_spawn",
 ];
+
+/// Whether the variant runs tasks on worker threads.
+pub fn is_multi_thread(variant: &str) -> bool {
+    variant.ends_with("-mt")
+}
+
+/// Whether the pair is measured: `spawn_many_remote_busy` needs worker threads to be busy on.
+pub fn runs(variant: &str, workload: &str) -> bool {
+    workload != "spawn_many_remote_busy" || is_multi_thread(variant)
+}
 
 /// Builds the variant's runtime once, runs `workload` once to warm up, then `iterations` times,
 /// and returns the mean wall time of one iteration.
@@ -53,7 +65,8 @@ pub fn time_per_iteration(variant: &str, workload: &str, iterations: u32) -> Dur
         panic!("sched: unknown workload {workload:?}; known: {WORKLOADS:?}");
     }
     match variant {
-        "mini" => measure(&Mini(mini::Runtime::new().expect("mini runtime")), workload, iterations),
+        "mini-ct" => measure(&Mini(mini_runtime(false)), workload, iterations),
+        "mini-mt" => measure(&Mini(mini_runtime(true)), workload, iterations),
         "tokio-ct" => measure(&Tokio(tokio_runtime(false)), workload, iterations),
         "tokio-mt" => measure(&Tokio(tokio_runtime(true)), workload, iterations),
         "smol" => measure(&Smol, workload, iterations),
@@ -65,6 +78,7 @@ fn measure<R: Rt>(rt: &R, workload: &str, iterations: u32) -> Duration {
     let run: fn(&R) = match workload {
         "spawn_many_local" => spawn_many_local::<R>,
         "spawn_many_remote_idle" => spawn_many_remote_idle::<R>,
+        "spawn_many_remote_busy" => spawn_many_remote_busy::<R>,
         "yield_many" => yield_many::<R>,
         "ping_pong" => ping_pong::<R>,
         "chained_spawn" => chained_spawn::<R>,
@@ -100,8 +114,17 @@ trait Rt {
     fn yield_now() -> impl Future<Output = ()> + Send;
 }
 
-/// mini's current-thread runtime.
+/// mini, current-thread or multi-thread (the same code: `mini::spawn` finds either).
 struct Mini(mini::Runtime);
+
+fn mini_runtime(multi_thread: bool) -> mini::Runtime {
+    let mut builder = if multi_thread {
+        mini::runtime::Builder::new_multi_thread()
+    } else {
+        mini::runtime::Builder::new_current_thread()
+    };
+    builder.build().expect("mini runtime")
+}
 
 impl Rt for Mini {
     fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -238,6 +261,35 @@ fn spawn_many_remote_idle<R: Rt>(rt: &R) {
     });
 }
 
+/// tokio's `spawn_many_remote_busy1`: while two tasks per worker loop yielding and spinning
+/// 5 µs, spawn 1,000 empty tasks from outside, then await them all in `block_on`. The busy tasks
+/// are started once per call here (tokio starts them once per benchmark), and stopped at its end.
+fn spawn_many_remote_busy<R: Rt>(rt: &R) {
+    const NUM_SPAWN: usize = 1_000;
+
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    for _ in 0..2 * workers {
+        let busy = busy.clone();
+        drop(rt.spawn_remote(async move {
+            while busy.load(Ordering::Relaxed) {
+                R::yield_now().await;
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_micros(5) {
+                    std::hint::spin_loop();
+                }
+            }
+        }));
+    }
+    let handles: Vec<_> = (0..NUM_SPAWN).map(|_| rt.spawn_remote(async {})).collect();
+    rt.block_on(async move {
+        for handle in handles {
+            handle.await;
+        }
+    });
+    busy.store(false, Ordering::Relaxed);
+}
+
 /// tokio's `yield_many`: 200 tasks yield 1,000 times each. tokio spawns them with `rt.spawn`
 /// and waits on a blocking channel; here they are spawned inside `block_on` (as in
 /// `spawn_many_local`) and a countdown signals the end.
@@ -314,7 +366,7 @@ mod tests {
     /// Runs every workload once (plus the warm-up) on `variant`, failing instead of hanging if
     /// one does not finish within 60 s.
     fn completes(variant: &'static str) {
-        for &workload in WORKLOADS {
+        for &workload in WORKLOADS.iter().filter(|workload| runs(variant, workload)) {
             let (tx, rx) = mpsc::channel();
             std::thread::spawn(move || {
                 let took = time_per_iteration(variant, workload, 1);
@@ -329,8 +381,13 @@ mod tests {
     }
 
     #[test]
-    fn mini_completes() {
-        completes("mini");
+    fn mini_ct_completes() {
+        completes("mini-ct");
+    }
+
+    #[test]
+    fn mini_mt_completes() {
+        completes("mini-mt");
     }
 
     #[test]
@@ -357,7 +414,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "unknown workload")]
     fn unknown_workload_panics() {
-        time_per_iteration("mini", "spawn_many_remote_busy1", 1);
+        time_per_iteration("mini-ct", "spawn_many_remote_busy1", 1);
     }
 
     /// The median over 5 runs of `time_per_iteration(variant, workload, 20)`, per workload and
@@ -373,10 +430,10 @@ mod tests {
         println!();
         for &workload in WORKLOADS {
             print!("{workload:<24}");
-            for &variant in VARIANTS {
-                let mut runs: Vec<Duration> = (0..5).map(|_| time_per_iteration(variant, workload, 20)).collect();
-                runs.sort();
-                let median = runs[2];
+            for &variant in VARIANTS.iter().filter(|variant| runs(variant, workload)) {
+                let mut times: Vec<Duration> = (0..5).map(|_| time_per_iteration(variant, workload, 20)).collect();
+                times.sort();
+                let median = times[2];
                 print!("{:>12}", format!("{:.1} us", median.as_secs_f64() * 1e6));
             }
             println!();

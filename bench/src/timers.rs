@@ -67,7 +67,10 @@ impl Rt for Tokio {
 /// Runs `workload` on `variant` and prints its figures.
 pub fn run(variant: &str, workload: &str) {
     match variant {
-        "mini" => run_on(&Mini(mini::Runtime::new().unwrap()), workload),
+        "mini" => run_on(
+            &Mini(mini::runtime::Builder::new_current_thread().build().unwrap()),
+            workload,
+        ),
         "tokio-ct" => run_on(
             &Tokio(
                 tokio::runtime::Builder::new_current_thread()

@@ -1,7 +1,9 @@
-//! mini's runtime: tasks, the current-thread scheduler and the epoll reactor.
+//! mini's runtime: tasks, the current-thread and work-stealing multi-threaded schedulers, and
+//! the epoll reactor.
 //!
 //! Most users depend on the `mini` facade crate instead, which re-exports this one. Reading
 //! order for newcomers: `task/` (what a task is), `scheduler/current_thread.rs` (who runs it),
+//! `scheduler/multi_thread/` (who runs it on several threads),
 //! `reactor/` (who wakes it), `io/async_fd.rs` (how sockets plug in). ARCHITECTURE.md at the
 //! repository root is the map.
 //!

@@ -1,5 +1,7 @@
 //! `bench_server VARIANT WORKLOAD ADDR`: one benchmark server, for the harness to run pinned to a
-//! core. VARIANT: mini, tokio-ct, tokio-mt, smol, floor. WORKLOAD: http, echo, idle.
+//! core. VARIANT: mini, mini-mt, tokio-ct, tokio-mt, smol, floor. WORKLOAD: http, echo, idle.
+//! The multi-thread variants take their worker count from `MINI_WORKER_THREADS` /
+//! `TOKIO_WORKER_THREADS`, else one per CPU the process may use.
 
 use mini_bench::server::{self, Workload};
 
@@ -10,11 +12,12 @@ fn main() -> std::io::Result<()> {
     let workload = Workload::parse(&args.next().expect(usage));
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
     match variant.as_str() {
-        "mini" => server::mini::run(workload, &addr),
+        "mini" => server::mini::run(workload, &addr, false),
+        "mini-mt" => server::mini::run(workload, &addr, true),
         "tokio-ct" => server::tokio::run(workload, &addr, false),
         "tokio-mt" => server::tokio::run(workload, &addr, true),
         "smol" => server::smol::run(workload, &addr),
         "floor" => server::floor::run(workload, &addr),
-        other => panic!("unknown variant {other:?}: expected mini, tokio-ct, tokio-mt, smol or floor"),
+        other => panic!("unknown variant {other:?}: expected mini, mini-mt, tokio-ct, tokio-mt, smol or floor"),
     }
 }

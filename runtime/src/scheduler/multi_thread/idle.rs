@@ -12,8 +12,8 @@
 //! Whoever queues a task (in the inject queue or a local queue) then calls `worker_to_notify`,
 //! which reads `state`. A worker that goes to sleep first decrements `unparked` in `state`
 //! (`transition_worker_to_parked`) and, if it was the last searcher, looks at every queue once
-//! more. `SeqCst` orders the two sides' accesses: either the notifier sees the sleeper (and wakes
-//! one), or the last searcher sees the task, or a worker that is still running (not parked, not
+//! more. The notifier reads `state` with a read-modify-write, which orders the two sides' accesses:
+//! either the notifier sees the sleeper (and wakes one), or the last searcher sees the task, or a worker that is still running (not parked, not
 //! searching) will find it, since every worker looks at the queues before it parks. The loom
 //! model `loom_task_pushed_while_the_worker_parks_is_run` checks this.
 
@@ -66,7 +66,11 @@ impl Idle {
     }
 
     fn should_wake_one(&self) -> bool {
-        let state = self.state.load(SeqCst);
+        // A read-modify-write, not a load: it reads the latest `state`, and if a parking
+        // worker's decrement comes after it, that decrement reads from it and so sees the task
+        // queued before it (release/acquire through the RMW chain). A plain load could read a
+        // stale `state` while the parker reads a stale queue length; loom checks this.
+        let state = self.state.fetch_add(0, SeqCst);
         searching(state) == 0 && unparked(state) < self.num_workers
     }
 

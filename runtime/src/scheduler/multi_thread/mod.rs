@@ -44,7 +44,6 @@ use super::inject::Inject;
 use super::{Config, ThreadWaker};
 use crate::blocking::BlockingPool;
 use crate::context;
-use crate::loom::{AtomicBool, AtomicU64};
 use crate::reactor::{Driver, Reactor};
 use crate::runtime::ThreadHooks;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
@@ -53,6 +52,7 @@ use parking_lot::Mutex;
 use std::future::Future;
 use std::io;
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::thread;
@@ -156,7 +156,10 @@ impl MultiThread {
     /// future on this thread), drops every queued task and fails every I/O registration.
     pub(crate) fn shutdown(&self, handle: &Arc<Handle>, blocking_timeout: Option<Duration>) {
         let shared = &handle.shared;
-        shared.is_shutdown.store(true, SeqCst);
+        if shared.is_shutdown.swap(true, SeqCst) {
+            // `shutdown_timeout` ran already; `Drop` must not wait for blocking jobs again.
+            return;
+        }
         for remote in shared.remotes.iter() {
             remote.parker.unpark(&handle.reactor);
         }

@@ -55,11 +55,7 @@ impl Parker {
         loop {
             guard = self.condvar.wait(guard).expect("the parker's mutex guards no data");
             // Wake-ups without `unpark` happen: only `NOTIFIED` ends the sleep.
-            if self
-                .state
-                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-                .is_ok()
-            {
+            if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
                 return;
             }
         }

@@ -61,9 +61,7 @@ fn unpack(head: u64) -> (u32, u32) {
 
 /// A new empty queue: the owner's end and a stealer's end.
 pub(crate) fn local<S: 'static>() -> (Local<S>, Steal<S>) {
-    let buffer = (0..CAPACITY)
-        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
-        .collect();
+    let buffer = (0..CAPACITY).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
     let inner = Arc::new(Inner {
         head: AtomicU64::new(0),
         tail: AtomicU32::new(0),
@@ -152,9 +150,19 @@ impl<S: 'static> Local<S> {
 
     /// Moves the older half of a full ring, and `task`, to the inject queue. Fails (handing
     /// `task` back) if a stealer moved `head` first.
-    fn push_overflow(&mut self, task: Notified<S>, real: u32, tail: u32, inject: &Inject<S>) -> Result<(), Notified<S>> {
+    fn push_overflow(
+        &mut self,
+        task: Notified<S>,
+        real: u32,
+        tail: u32,
+        inject: &Inject<S>,
+    ) -> Result<(), Notified<S>> {
         const HALF: u32 = (CAPACITY / 2) as u32;
-        assert_eq!(tail.wrapping_sub(real), CAPACITY as u32, "overflow of a ring that is not full");
+        assert_eq!(
+            tail.wrapping_sub(real),
+            CAPACITY as u32,
+            "overflow of a ring that is not full"
+        );
         let claimed = pack(real.wrapping_add(HALF), real.wrapping_add(HALF));
         if self
             .inner
