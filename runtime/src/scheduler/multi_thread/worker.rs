@@ -180,13 +180,16 @@ impl Worker<'_> {
     }
 
     /// The LIFO slot, then the local queue, then a batch from `inject`; `inject` first every
-    /// `global_queue_interval` ticks so that it is never starved.
+    /// `global_queue_interval` ticks so that it is never starved (its batch goes behind the
+    /// tasks already queued, so they are not starved either).
     fn next_task(&self) -> Option<Notified<Arc<Handle>>> {
         let handle = self.handle;
         let mut core = self.core.borrow_mut();
         core.tick = core.tick.wrapping_add(1);
         if core.tick % handle.config.global_queue_interval == 0 {
-            if let Some(task) = handle.shared.inject.pop() {
+            // A batch, not one task: with busy tasks that keep the local queue full, a single
+            // pop every 31 ticks would drain a burst of remote spawns far too slowly.
+            if let Some(task) = take_from_inject(handle, &mut core) {
                 return Some(task);
             }
         }
