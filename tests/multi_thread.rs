@@ -468,3 +468,36 @@ async fn the_multi_thread_test_flavor_runs_tasks_on_default_named_workers() {
     assert_ne!(id_a, body_id);
     assert_ne!(id_b, body_id);
 }
+
+/// A waker from outside mini that panics when a timer fires it (on the worker that processes the
+/// timers) must not take the worker down: with one worker, the tasks spawned afterwards only
+/// run if it survived.
+#[test]
+fn a_panicking_foreign_waker_fired_by_a_timer_does_not_kill_the_worker() {
+    struct PanicOnWake;
+    impl std::task::Wake for PanicOnWake {
+        fn wake(self: Arc<Self>) {
+            panic!("a foreign waker that panics (expected by this test)");
+        }
+    }
+    let answer = run_multi_thread(1, || async {
+        mini::spawn(async {
+            let mut sleep = std::pin::pin!(mini::time::sleep(Duration::from_millis(1)));
+            {
+                let waker = std::task::Waker::from(Arc::new(PanicOnWake));
+                let mut cx = std::task::Context::from_waker(&waker);
+                assert!(std::future::Future::poll(sleep.as_mut(), &mut cx).is_pending());
+            }
+            // Wait past its deadline (on mini's own waker) while the foreign one stays armed.
+            mini::time::sleep(Duration::from_millis(20)).await;
+        })
+        .await
+        .expect("the task that armed the foreign waker");
+        let mut sum = 0;
+        for i in 0..10 {
+            sum += mini::spawn(async move { i }).await.expect("a task after the panic");
+        }
+        sum
+    });
+    assert_eq!(answer, 45);
+}

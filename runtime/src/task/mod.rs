@@ -33,6 +33,7 @@
 
 mod harness;
 mod join;
+mod local_set;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod owned;
@@ -43,6 +44,7 @@ mod waker;
 mod yield_now;
 
 pub use join::{JoinError, JoinHandle};
+pub use local_set::{LocalSet, RunUntil};
 pub(crate) use owned::OwnedTasks;
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;

@@ -34,11 +34,13 @@ where
     }
 }
 
-/// Spawns a `!Send` task on the current-thread runtime this thread is running.
+/// Spawns a `!Send` task: on the [`LocalSet`](super::LocalSet) whose `run_until` this thread is
+/// polling, else on the current-thread runtime this thread is running.
 ///
-/// The task only ever runs on this thread. The runtime remembers it: calling `block_on` on
-/// another thread while such tasks are alive panics, and dropping the runtime on another thread
-/// leaks them (their futures cannot be dropped there).
+/// The task only ever runs on this thread. On a current-thread runtime, the runtime remembers
+/// it: calling `block_on` on another thread while such tasks are alive panics, and dropping the
+/// runtime on another thread leaks them (their futures cannot be dropped there). On a
+/// multi-threaded runtime, use a `LocalSet`.
 ///
 /// ```
 /// use std::rc::Rc;
@@ -54,13 +56,18 @@ where
 /// ```
 ///
 /// # Panics
-/// If this thread is not inside `block_on` of a current-thread mini runtime.
+/// Outside a `LocalSet`'s `run_until`, if this thread is not inside `block_on` of a
+/// current-thread mini runtime (the message says what to use instead).
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let future = match super::local_set::spawn_on_current(future) {
+        Ok(join) => return join,
+        Err(future) => future,
+    };
     let handle = context::with_current(|handle| match handle {
         scheduler::Handle::CurrentThread(handle) => Some(handle.clone()),
         scheduler::Handle::MultiThread(_) => None,
@@ -69,12 +76,14 @@ where
         Ok(Some(handle)) if handle.is_current() => current_thread::Handle::spawn_local(&handle, future),
         Ok(None) => panic!(
             "`spawn_local` cannot be used on a multi-threaded mini runtime, whose tasks move between \
-             threads: spawn a `Send` future with `spawn`, or run the `!Send` work on a current-thread \
-             runtime (`Builder::new_current_thread`, or `#[mini::main(flavor = \"current_thread\")]`)"
+             threads: spawn a `Send` future with `spawn`, run the `!Send` work inside a \
+             `mini::task::LocalSet` (`local.run_until(future)`), or use a current-thread runtime \
+             (`Builder::new_current_thread`, or `#[mini::main(flavor = \"current_thread\")]`)"
         ),
         _ => panic!(
-            "`spawn_local` must be called from a task or future running inside `block_on` of a \
-             current-thread mini runtime, on the thread that runs it"
+            "`spawn_local` must be called inside a `mini::task::LocalSet` (`run_until`), or from a \
+             task or future running inside `block_on` of a current-thread mini runtime, on the \
+             thread that runs it"
         ),
     }
 }

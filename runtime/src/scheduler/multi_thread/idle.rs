@@ -50,8 +50,10 @@ impl Idle {
     }
 
     /// After work was queued: the worker to wake, if one is asleep and none is searching. The
-    /// chosen worker is counted as unparked and searching from now on.
-    pub(super) fn worker_to_notify(&self) -> Option<usize> {
+    /// chosen worker is counted as unparked and searching from now on. `avoid` (the worker
+    /// blocked in the reactor) is chosen only if no other worker sleeps, so that the reactor
+    /// keeps its waiter while a condvar sleeper takes the work.
+    pub(super) fn worker_to_notify(&self, avoid: usize) -> Option<usize> {
         if !self.should_wake_one() {
             return None;
         }
@@ -60,7 +62,11 @@ impl Idle {
         if !self.should_wake_one() {
             return None;
         }
-        let worker = sleepers.pop()?;
+        let position = sleepers
+            .iter()
+            .rposition(|&sleeper| sleeper != avoid)
+            .or_else(|| sleepers.len().checked_sub(1))?;
+        let worker = sleepers.swap_remove(position);
         self.state.fetch_add(UNPARKED_ONE | 1, SeqCst);
         Some(worker)
     }

@@ -162,7 +162,7 @@ fn loom_task_pushed_while_the_worker_parks_is_run() {
             let task = counting_task(&ran);
             thread::spawn(move || {
                 inject.push(task);
-                if let Some(worker) = idle.worker_to_notify() {
+                if let Some(worker) = idle.worker_to_notify(usize::MAX) {
                     assert_eq!(worker, 0);
                     parker.unpark(&reactor);
                 }
@@ -176,7 +176,7 @@ fn loom_task_pushed_while_the_worker_parks_is_run() {
             }
             let is_last_searcher = idle.transition_worker_to_parked(0, is_searching);
             if is_last_searcher && !inject.is_empty() {
-                if let Some(worker) = idle.worker_to_notify() {
+                if let Some(worker) = idle.worker_to_notify(usize::MAX) {
                     assert_eq!(worker, 0);
                     parker.unpark(&reactor);
                 }

@@ -25,11 +25,18 @@
 //!
 //! # The reactor is never left unattended
 //!
-//! A worker that comes back from `epoll_wait` with tasks to run releases the driver and wakes
-//! a sleeping worker, which takes the driver over. One task that runs long therefore never stalls
-//! the I/O and timers of the others (in tokio the driver stays unattended until that worker
-//! parks again: tokio#4730). Busy workers also check the reactor without
-//! blocking every `event_interval` polls, so sockets are served even when no worker ever parks.
+//! - A worker that comes back from `epoll_wait` with tasks to run releases the driver and wakes
+//!   a sleeping worker, which takes the driver over. One task that runs long therefore never
+//!   stalls the I/O and timers of the others (in tokio the driver stays unattended until that
+//!   worker parks again: tokio#4730).
+//! - New work wakes a condvar sleeper rather than the worker in `epoll_wait`, when there is one.
+//! - A parker that finds the driver held by a busy worker's non-blocking check (not by a
+//!   parked worker) waits for it instead of sleeping on its condvar.
+//! - Busy workers check the reactor without blocking every `event_interval` polls, so sockets
+//!   are served even when no worker ever parks.
+//!
+//! A waker that panics while the reactor or the timers wake tasks (a foreign executor's) is
+//! contained: every other waker is still woken, and the worker goes on.
 
 mod idle;
 #[cfg(all(test, loom))]
@@ -51,12 +58,17 @@ use crate::time::timers::Timers;
 use parking_lot::Mutex;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::Ordering::{Acquire, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
+
+/// `driver_wake_tick` when no worker is blocked in the driver: no timer tick is below it.
+const NOBODY_IN_DRIVER: u64 = 0;
+/// `driver_holder` when no worker is parked in the driver.
+const NO_WORKER: usize = usize::MAX;
 
 /// What the `Runtime` owns: the worker threads, joined at shutdown.
 pub(crate) struct MultiThread {
@@ -81,9 +93,14 @@ struct Shared {
     /// Whoever holds this lock may turn the reactor: a parking worker blocks in it, a busy one
     /// checks it without blocking.
     driver: Mutex<Driver>,
-    /// The wheel tick at which the worker blocked in the driver wakes by itself (`u64::MAX`:
-    /// never, or nobody is blocked there); see `Timers::park_timeout_announced`.
+    /// The wheel tick at which the worker blocked in the driver wakes by itself: `u64::MAX` if
+    /// it waits without a timeout, `NOBODY_IN_DRIVER` if no worker is blocked there (then a
+    /// timer armed is seen by the next park); see `Timers::park_timeout_announced`.
     driver_wake_tick: AtomicU64,
+    /// The index of the worker parked in the driver, `NO_WORKER` if none. Notifiers wake another
+    /// sleeper first, and a parker that finds the driver briefly taken by a busy worker's
+    /// non-blocking check waits for it instead of sleeping on its condvar.
+    driver_holder: AtomicUsize,
     is_shutdown: AtomicBool,
 }
 
@@ -112,7 +129,8 @@ impl MultiThread {
                 idle: Idle::new(workers),
                 owned: OwnedTasks::new(),
                 driver: Mutex::new(driver),
-                driver_wake_tick: AtomicU64::new(u64::MAX),
+                driver_wake_tick: AtomicU64::new(NOBODY_IN_DRIVER),
+                driver_holder: AtomicUsize::new(NO_WORKER),
                 is_shutdown: AtomicBool::new(false),
             },
             reactor,
@@ -210,7 +228,8 @@ impl Handle {
 
     /// Wakes one sleeping worker, unless one is searching already (it will find the work).
     fn notify_parked(&self) {
-        if let Some(index) = self.shared.idle.worker_to_notify() {
+        let driver_holder = self.shared.driver_holder.load(SeqCst);
+        if let Some(index) = self.shared.idle.worker_to_notify(driver_holder) {
             self.shared.remotes[index].parker.unpark(&self.reactor);
         }
     }
@@ -233,7 +252,7 @@ impl Handle {
     }
 
     fn is_shutdown(&self) -> bool {
-        self.shared.is_shutdown.load(Acquire)
+        self.shared.is_shutdown.load(SeqCst)
     }
 }
 

@@ -76,8 +76,10 @@ impl Parker {
             Err(state) => unreachable!("a worker parks while in parker state {state}"),
         }
         wait();
-        // `PARKED_DRIVER` (events or a timer woke us) or `NOTIFIED`: either way, awake now.
-        self.state.store(EMPTY, SeqCst);
+        // `PARKED_DRIVER` (events or a timer woke us) or `NOTIFIED`: either way, awake now. A
+        // swap, so that a concurrent `unpark`'s write is read (and ordered before what the
+        // worker checks next).
+        self.state.swap(EMPTY, SeqCst);
     }
 
     /// Consumes a pending `unpark`; returns whether there was one.

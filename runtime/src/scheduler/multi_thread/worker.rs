@@ -2,7 +2,7 @@
 //! park. See `mod.rs` for the queues and the parking protocol.
 
 use super::queue;
-use super::Handle;
+use super::{Handle, NOBODY_IN_DRIVER, NO_WORKER};
 use crate::context;
 use crate::task::Notified;
 use std::cell::{Cell, RefCell};
@@ -173,9 +173,9 @@ impl Worker<'_> {
             core.polls_since_io = 0;
         }
         if let Some(mut driver) = handle.shared.driver.try_lock() {
-            driver.turn(Some(Duration::ZERO));
+            contain_waker_panics(|| driver.turn(Some(Duration::ZERO)));
             drop(driver);
-            handle.timers.process();
+            contain_waker_panics(|| handle.timers.process());
         }
     }
 
@@ -279,19 +279,38 @@ impl Worker<'_> {
         let handle = self.handle;
         let shared = &handle.shared;
         let parker = &shared.remotes[index].parker;
-        let Some(mut driver) = shared.driver.try_lock() else {
-            parker.park_condvar();
-            return false;
+        let mut driver = loop {
+            if let Some(driver) = shared.driver.try_lock() {
+                break driver;
+            }
+            if shared.driver_holder.load(SeqCst) != NO_WORKER {
+                // Another worker waits in the reactor: sleep on the condvar.
+                parker.park_condvar();
+                return false;
+            }
+            // A busy worker's non-blocking check (or a parker arriving or leaving) holds the
+            // driver for a moment: wait for it, rather than leave the reactor with no waiter.
+            std::thread::yield_now();
         };
+        shared.driver_holder.store(index, SeqCst);
         parker.park_driver(|| {
             let timeout = handle.timers.park_timeout_announced(&shared.driver_wake_tick);
-            driver.turn(timeout);
-            shared.driver_wake_tick.store(u64::MAX, SeqCst);
+            contain_waker_panics(|| driver.turn(timeout));
+            shared.driver_wake_tick.store(NOBODY_IN_DRIVER, SeqCst);
         });
+        shared.driver_holder.store(NO_WORKER, SeqCst);
         drop(driver);
-        handle.timers.process();
+        contain_waker_panics(|| handle.timers.process());
         true
     }
+}
+
+/// Runs `wake` (a reactor turn or timer processing, which wake tasks) so that a waker that
+/// panics (a foreign executor's) cannot unwind out of the worker and lose its queues:
+/// `reactor::wake_all` has woken every other waker before it raises the first panic again, so
+/// here the panic, already reported by the panic hook, is dropped.
+fn contain_waker_panics(wake: impl FnOnce()) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(wake));
 }
 
 /// Takes a batch from `inject` (a fair share of it, as much as the local queue has room for),

@@ -1,0 +1,171 @@
+//! `LocalSet`: `!Send` tasks on any runtime flavor, run on the thread that polls `run_until`,
+//! woken from other threads, using the runtime's I/O and timers, and dropped with the set.
+
+mod common;
+
+use common::*;
+use futures::channel::oneshot;
+use mini::net::TcpStream;
+use mini::runtime::Builder;
+use mini::task::{spawn_local, LocalSet};
+use std::cell::RefCell;
+use std::future::pending;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::thread;
+use std::time::Duration;
+
+fn multi_thread_runtime() -> mini::Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("build a multi-threaded runtime")
+}
+
+#[test]
+fn rc_sharing_tasks_run_on_the_block_on_thread_of_a_multi_threaded_runtime() {
+    with_timeout(|| {
+        let runtime = multi_thread_runtime();
+        let local = LocalSet::new();
+        let here = thread::current().id();
+        let log = local.block_on(&runtime, async move {
+            let log = Rc::new(RefCell::new(Vec::new()));
+            let tasks: Vec<_> = (0..100)
+                .map(|i| {
+                    let log = log.clone();
+                    spawn_local(async move {
+                        mini::task::yield_now().await;
+                        log.borrow_mut().push((i, thread::current().id()));
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("a local task");
+            }
+            Rc::try_unwrap(log).expect("every task is done").into_inner()
+        });
+        assert_eq!(log.len(), 100);
+        assert!(
+            log.iter().all(|&(_, thread)| thread == here),
+            "a local task ran on another thread"
+        );
+    })
+}
+
+#[test]
+fn a_local_task_woken_from_a_std_thread_runs() {
+    with_timeout(|| {
+        let runtime = multi_thread_runtime();
+        let local = LocalSet::new();
+        let (tx, rx) = oneshot::channel::<u32>();
+        let value = local.block_on(&runtime, async move {
+            let marker = Rc::new(());
+            let task = spawn_local(async move {
+                let _keep = marker; // `!Send`
+                rx.await.expect("the sender sends")
+            });
+            let sender = thread::spawn(move || tx.send(7).unwrap());
+            let value = task.await.expect("the local task");
+            sender.join().unwrap();
+            value
+        });
+        assert_eq!(value, 7);
+    })
+}
+
+#[test]
+fn local_tasks_use_the_runtime_sockets_and_timers() {
+    with_timeout(|| {
+        let runtime = multi_thread_runtime();
+        let local = LocalSet::new();
+        local.block_on(&runtime, async {
+            let (listener, addr) = bind_loopback().await;
+            let server = mini::spawn(async move {
+                let (stream, _) = listener.accept().await.expect("accept");
+                echo(stream).await.expect("echo")
+            });
+            let client = spawn_local(async move {
+                let not_send = Rc::new(b"over a local task".to_vec());
+                mini::time::sleep(Duration::from_millis(5)).await;
+                let mut stream = TcpStream::connect(addr).await.expect("connect");
+                stream.write_all(&not_send).await.expect("write");
+                let mut back = vec![0u8; not_send.len()];
+                stream.read_exact(&mut back).await.expect("read");
+                assert_eq!(back, *not_send);
+            });
+            client.await.expect("the local client");
+            assert_eq!(server.await.expect("the server"), b"over a local task".len());
+        });
+    })
+}
+
+#[test]
+fn dropping_a_local_set_drops_the_futures_of_its_tasks() {
+    with_timeout(|| {
+        let runtime = multi_thread_runtime();
+        let drops = Drops::default();
+        let local = LocalSet::new();
+        // Spawned before it ever runs, and from inside it.
+        let never_polled = local.spawn_local({
+            let guard = drops.guard();
+            async move {
+                let _guard = (guard, Rc::new(()));
+                pending::<()>().await
+            }
+        });
+        local.block_on(&runtime, {
+            let drops = drops.clone();
+            async move {
+                for _ in 0..10 {
+                    let guard = drops.guard();
+                    drop(spawn_local(async move {
+                        let _guard = (guard, Rc::new(()));
+                        pending::<()>().await
+                    }));
+                }
+                mini::task::yield_now().await;
+            }
+        });
+        assert_eq!(drops.count(), 0, "pending local tasks outlive run_until");
+        drop(local);
+        assert_eq!(drops.count(), 11, "dropping the set drops every future in it");
+        let error = runtime.block_on(never_polled).expect_err("its task was cancelled");
+        assert!(error.is_cancelled());
+    })
+}
+
+#[test]
+#[allow(clippy::async_yields_async)] // on purpose: the handle leaves `run_until` unawaited
+fn run_until_returns_while_other_local_tasks_wait_and_they_go_on_next_time() {
+    with_timeout(|| {
+        let runtime = multi_thread_runtime();
+        let local = LocalSet::new();
+        let (tx, rx) = oneshot::channel::<()>();
+        // The handle comes out of `run_until` unawaited: the task is left waiting in the set.
+        let waiting = local.block_on(&runtime, async move {
+            let waiting = spawn_local(async move { rx.await.is_ok() });
+            mini::task::yield_now().await;
+            waiting
+        });
+        assert!(!waiting.is_finished());
+        tx.send(()).unwrap();
+        assert!(local.block_on(&runtime, waiting).expect("the waiting task"));
+    })
+}
+
+#[test]
+fn spawn_local_outside_a_local_set_on_a_multi_threaded_runtime_points_at_local_set() {
+    let message = with_timeout(|| {
+        let runtime = multi_thread_runtime();
+        runtime.block_on(async {
+            let panic = catch_unwind(AssertUnwindSafe(|| drop(spawn_local(async {}))))
+                .expect_err("spawn_local outside a LocalSet on a multi-threaded runtime must panic");
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        })
+    });
+    assert!(message.contains("LocalSet"), "unexpected message: {message}");
+}
