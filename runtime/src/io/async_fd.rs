@@ -104,21 +104,23 @@ impl<T: AsFd> AsyncFd<T> {
         }
     }
 
+    #[inline]
     fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyGuard<'_, T>>> {
         ready!(crate::coop::poll_proceed(cx));
         let event = ready!(self.registration.poll_ready(cx, direction))?;
-        crate::coop::spend();
         Poll::Ready(Ok(ReadyGuard { fd: self, event }))
     }
 
     /// Ready when the fd is readable (or the peer closed, or an error is pending); otherwise the
     /// task is woken when it becomes so.
+    #[inline]
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyGuard<'_, T>>> {
         self.poll_ready(cx, Direction::Read)
     }
 
     /// Ready when the fd is writable (or closed, or an error is pending); otherwise the task is
     /// woken when it becomes so.
+    #[inline]
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyGuard<'_, T>>> {
         self.poll_ready(cx, Direction::Write)
     }
