@@ -71,6 +71,16 @@ impl Idle {
         Some(worker)
     }
 
+    /// A cheap look (a load, no read-modify-write) at whether `worker_to_notify` could find a
+    /// worker to wake. Only for work queued on a running worker's own queues: that worker runs
+    /// it anyway, so a stale answer only delays stealing, and the hot path (a task waking or
+    /// yielding to its own worker while every worker is busy) keeps the shared `state` line in
+    /// every cache instead of pulling it exclusive on each wake.
+    pub(super) fn may_wake_one(&self) -> bool {
+        let state = self.state.load(SeqCst);
+        searching(state) == 0 && unparked(state) < self.num_workers
+    }
+
     fn should_wake_one(&self) -> bool {
         // A read-modify-write, not a load: it reads the latest `state`, and if a parking
         // worker's decrement comes after it, that decrement reads from it and so sees the task

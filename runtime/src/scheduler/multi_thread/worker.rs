@@ -116,7 +116,7 @@ pub(super) fn schedule_local(
             None => false,
         }
     };
-    let notify = should_notify && !core.is_parked;
+    let notify = should_notify && !core.is_parked && handle.shared.idle.may_wake_one();
     drop(core);
     if notify {
         handle.notify_parked();
