@@ -52,6 +52,21 @@ fn run_all(queue: &mut queue::Local<Unscheduled>) -> usize {
     count
 }
 
+/// On a thread of its own, steals from `steal` into a fresh queue and runs what it got; the
+/// join handle returns how many tasks that was.
+fn spawn_thief(steal: queue::Steal<Unscheduled>) -> thread::JoinHandle<usize> {
+    thread::spawn(move || {
+        let (mut mine, _) = queue::local();
+        match steal.steal_into(&mut mine) {
+            Some(task) => {
+                task.run();
+                1 + run_all(&mut mine)
+            }
+            None => 0,
+        }
+    })
+}
+
 /// The owner pushes and pops while another worker steals: every task runs exactly once.
 #[test]
 fn loom_steal_racing_push_and_pop_runs_each_task_once() {
@@ -61,15 +76,7 @@ fn loom_steal_racing_push_and_pop_runs_each_task_once() {
         let (mut owner, steal) = queue::local();
         owner.push_back_or_overflow(counting_task(&ran), &inject);
         owner.push_back_or_overflow(counting_task(&ran), &inject);
-        let thief = thread::spawn(move || {
-            let (mut mine, _) = queue::local();
-            let mut count = 0;
-            if let Some(task) = steal.steal_into(&mut mine) {
-                task.run();
-                count += 1 + run_all(&mut mine);
-            }
-            count
-        });
+        let thief = spawn_thief(steal);
         owner.push_back_or_overflow(counting_task(&ran), &inject);
         let mut count = run_all(&mut owner);
         count += thief.join().unwrap();
@@ -90,16 +97,7 @@ fn loom_overflow_racing_steal_loses_no_task() {
         for _ in 0..4 {
             owner.push_back_or_overflow(counting_task(&ran), &inject);
         }
-        let thief = thread::spawn(move || {
-            let (mut mine, _) = queue::local();
-            match steal.steal_into(&mut mine) {
-                Some(task) => {
-                    task.run();
-                    1 + run_all(&mut mine)
-                }
-                None => 0,
-            }
-        });
+        let thief = spawn_thief(steal);
         owner.push_back_or_overflow(counting_task(&ran), &inject);
         let mut count = run_all(&mut owner);
         count += thief.join().unwrap();
@@ -122,21 +120,7 @@ fn loom_two_stealers_take_disjoint_tasks() {
         for _ in 0..3 {
             owner.push_back_or_overflow(counting_task(&ran), &inject);
         }
-        let thieves: Vec<_> = (0..2)
-            .map(|_| {
-                let steal = steal.clone();
-                thread::spawn(move || {
-                    let (mut mine, _) = queue::local();
-                    match steal.steal_into(&mut mine) {
-                        Some(task) => {
-                            task.run();
-                            1 + run_all(&mut mine)
-                        }
-                        None => 0,
-                    }
-                })
-            })
-            .collect();
+        let thieves: Vec<_> = (0..2).map(|_| spawn_thief(steal.clone())).collect();
         let mut count: usize = thieves.into_iter().map(|thief| thief.join().unwrap()).sum();
         count += run_all(&mut owner);
         assert_eq!(count, 3);
