@@ -501,3 +501,71 @@ fn a_panicking_foreign_waker_fired_by_a_timer_does_not_kill_the_worker() {
     });
     assert_eq!(answer, 45);
 }
+
+/// Whether thread `tid` sleeps in `epoll_wait` (any variant) or on a futex: how an idle worker
+/// waits, in the reactor or on its condvar.
+fn is_asleep(tid: libc::pid_t) -> bool {
+    let Ok(syscall) = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")) else {
+        return false;
+    };
+    let number = syscall
+        .split_whitespace()
+        .next()
+        .and_then(|nr| nr.parse::<libc::c_long>().ok());
+    matches!(
+        number,
+        Some(libc::SYS_epoll_wait | libc::SYS_epoll_pwait | libc::SYS_epoll_pwait2 | libc::SYS_futex)
+    )
+}
+
+/// The reactor hand-off: both workers asleep (one in `epoll_wait`, one on its condvar), data
+/// arrives for a task that then holds its worker; the other worker must take the reactor over,
+/// or the timer and the echo below (which the test needs before it releases the task) never
+/// complete.
+#[test]
+fn a_worker_leaving_the_reactor_with_a_long_task_hands_the_reactor_to_a_sleeper() {
+    for _ in 0..5 {
+        let tids = Arc::new(Mutex::new(Vec::new()));
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(2)
+            .on_thread_start({
+                let tids = tids.clone();
+                move || tids.lock().unwrap().push(current_tid())
+            })
+            .build()
+            .expect("build a multi-threaded runtime");
+        with_timeout(move || {
+            runtime.block_on(async move {
+                let (mut client, server) = connected_pair().await;
+                let (release, released) = std::sync::mpsc::channel::<()>();
+                let blocker = mini::spawn(async move {
+                    let mut server = server;
+                    let mut byte = [0u8; 1];
+                    server.read_exact(&mut byte).await.expect("read the byte");
+                    // Woken by the reactor on the worker that turned it: now hold that worker.
+                    released.recv().expect("the test releases the task");
+                });
+                // Both workers started (`on_thread_start` ran) and asleep; bounded to ~10 s.
+                for _ in 0..10_000 {
+                    let workers = tids.lock().unwrap().clone();
+                    if workers.len() == 2 && workers.iter().all(|&tid| is_asleep(tid)) {
+                        break;
+                    }
+                    thread::sleep(Duration::from_millis(1));
+                }
+                client.write_all(b"x").await.expect("write the byte");
+                mini::time::sleep(Duration::from_millis(10)).await;
+                let (mut a, b) = connected_pair().await;
+                let echoed = mini::spawn(echo(b));
+                a.write_all(b"still served").await.expect("write");
+                let mut back = [0u8; 12];
+                a.read_exact(&mut back).await.expect("read the echo");
+                assert_eq!(&back, b"still served");
+                drop(a);
+                echoed.await.expect("the echo task").expect("echo");
+                release.send(()).expect("the blocked task waits");
+                blocker.await.expect("the blocked task");
+            })
+        });
+    }
+}

@@ -81,6 +81,11 @@ impl Idle {
         searching(state) == 0 && unparked(state) < self.num_workers
     }
 
+    /// Whether the caller (awake) is the only worker not asleep.
+    pub(super) fn is_only_awake_worker(&self) -> bool {
+        unparked(self.state.load(SeqCst)) == 1
+    }
+
     fn should_wake_one(&self) -> bool {
         // A read-modify-write, not a load: it reads the latest `state`, and if a parking
         // worker's decrement comes after it, that decrement reads from it and so sees the task

@@ -25,8 +25,9 @@
 //!
 //! # The reactor is never left unattended
 //!
-//! - A worker that comes back from `epoll_wait` with tasks to run releases the driver and wakes
-//!   a sleeping worker, which takes the driver over. One task that runs long therefore never
+//! - A worker that comes back from `epoll_wait` with tasks to run while every other worker
+//!   sleeps releases the driver and wakes one of them, which takes the driver over (a worker
+//!   that is awake takes it when it parks). One task that runs long therefore never
 //!   stalls the I/O and timers of the others (in tokio the driver stays unattended until that
 //!   worker parks again: tokio#4730).
 //! - New work wakes a condvar sleeper rather than the worker in `epoll_wait`, when there is one.

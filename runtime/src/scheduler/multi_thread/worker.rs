@@ -266,10 +266,13 @@ impl Worker<'_> {
         }
         let mut core = self.core.borrow_mut();
         core.is_parked = false;
-        let hand_off = held_driver && core.has_tasks();
+        let hand_off = held_driver && core.has_tasks() && shared.idle.is_only_awake_worker();
         drop(core);
         if hand_off {
-            // We leave the reactor to run tasks: wake a sleeper to take it over.
+            // We leave the reactor to run tasks and every other worker sleeps: wake one to take
+            // it over. (A worker that is awake will take it when it parks, and turns it without
+            // blocking every `event_interval` polls meanwhile; waking a sleeper anyway would
+            // cost a sleep and a wake-up per reactor turn under load.)
             handle.notify_parked();
         }
     }
