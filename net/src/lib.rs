@@ -11,15 +11,18 @@
 mod addr;
 mod sys;
 mod tcp;
+mod udp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
+pub use udp::UdpSocket;
 
 /// The sockets are `Send + Sync` (checked at compile time).
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<TcpListener>();
     assert_send_sync::<TcpStream>();
+    assert_send_sync::<UdpSocket>();
     assert_send_sync::<OwnedReadHalf>();
     assert_send_sync::<OwnedWriteHalf>();
 };

@@ -1,5 +1,5 @@
 //! The socket syscalls mini-net needs that `std` does not offer on a raw fd: socket creation with
-//! `SOCK_NONBLOCK | SOCK_CLOEXEC`, `accept4`, non-blocking `connect`, and sends with
+//! `SOCK_NONBLOCK | SOCK_CLOEXEC` (stream and datagram), `accept4`, non-blocking `connect`, and sends with
 //! `MSG_NOSIGNAL` (so a closed peer is `EPIPE`, never `SIGPIPE`).
 //!
 //! Every function takes fds as `BorrowedFd`/`OwnedFd`, so a fd passed here is open by
@@ -20,12 +20,21 @@ fn cvt<T: PartialEq + From<i8>>(result: T) -> io::Result<T> {
 
 /// A new non-blocking, close-on-exec stream socket for `addr`'s family.
 pub(crate) fn stream_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    socket(addr, libc::SOCK_STREAM)
+}
+
+/// A new non-blocking, close-on-exec datagram socket for `addr`'s family.
+pub(crate) fn datagram_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    socket(addr, libc::SOCK_DGRAM)
+}
+
+fn socket(addr: &SocketAddr, kind: libc::c_int) -> io::Result<OwnedFd> {
     let domain = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
     // SAFETY: socket takes no pointers; on success we own the returned fd.
-    let fd = cvt(unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
+    let fd = cvt(unsafe { libc::socket(domain, kind | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
     // SAFETY: `fd` is a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
