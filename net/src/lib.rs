@@ -12,10 +12,12 @@ mod addr;
 mod sys;
 mod tcp;
 mod udp;
+mod unix_datagram;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
+pub use unix_datagram::UnixDatagram;
 
 /// The sockets are `Send + Sync` (checked at compile time).
 const _: () = {
@@ -23,6 +25,7 @@ const _: () = {
     assert_send_sync::<TcpListener>();
     assert_send_sync::<TcpStream>();
     assert_send_sync::<UdpSocket>();
+    assert_send_sync::<UnixDatagram>();
     assert_send_sync::<OwnedReadHalf>();
     assert_send_sync::<OwnedWriteHalf>();
 };

@@ -1,13 +1,13 @@
-//! `UdpSocket` closes what it opens: a binary of its own, since it compares `/proc/self/fd`
+//! `UdpSocket` and `UnixDatagram` close what they open: a binary of its own, since it compares `/proc/self/fd`
 //! before and after (tests in one binary run in parallel and open sockets of their own).
 
 mod common;
 
 use common::*;
-use mini::net::UdpSocket;
+use mini::net::{UdpSocket, UnixDatagram};
 
 #[test]
-fn sockets_close_their_fds_and_convert_to_and_from_std() {
+fn datagram_sockets_close_their_fds_and_convert_to_and_from_std() {
     run(|| async {
         let before = open_fds();
         {
@@ -22,7 +22,13 @@ fn sockets_close_their_fds_and_convert_to_and_from_std() {
             let mut buf = [0u8; 1];
             b.recv_from(&mut buf).await.unwrap();
             assert!(is_nonblocking(&a) && is_nonblocking(&b));
+            let (c, d) = UnixDatagram::pair().unwrap();
+            c.send(b"y").await.unwrap();
+            d.recv(&mut buf).await.unwrap();
+            assert!(is_nonblocking(&c) && is_nonblocking(&d));
+            let d = UnixDatagram::from_std(d.into_std().unwrap()).unwrap();
+            drop((c, d));
         }
-        assert_eq!(open_fds(), before, "every fd a UdpSocket opened is closed");
+        assert_eq!(open_fds(), before, "every fd the sockets opened is closed");
     })
 }
