@@ -1,15 +1,11 @@
 //! Halves of a `TcpStream`: borrowed ones for one task that reads and writes at once, owned ones
 //! for a reader task and a writer task.
 
-use super::stream::{impl_async_read, impl_async_write};
 use super::TcpStream;
+use crate::stream::{read_methods, write_methods};
 use std::fmt;
-use std::future::Future;
-use std::io::{self, IoSlice, IoSliceMut};
 use std::net::Shutdown;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// The reading half of [`TcpStream::split`].
 #[derive(Debug)]
@@ -85,53 +81,7 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
-/// Inherent reading methods for a half that reaches its stream through `$stream`.
-macro_rules! read_methods {
-    ($ty:ty, |$this:ident| $stream:expr) => {
-        impl $ty {
-            /// Reads into `buf`; see [`TcpStream::read`].
-            pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-                let $this = &*self;
-                $stream.read_shared(buf)
-            }
-
-            /// Reads exactly `buf.len()` bytes; see [`TcpStream::read_exact`].
-            pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-                let $this = &*self;
-                $stream.read_exact_shared(buf)
-            }
-
-            /// Reads without consuming; see [`TcpStream::peek`].
-            pub fn peek<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-                let $this = &*self;
-                $stream.peek_shared(buf)
-            }
-        }
-        impl_async_read!($ty, |$this| $stream);
-    };
-}
-
-/// Inherent writing methods for a half that reaches its stream through `$stream`.
-macro_rules! write_methods {
-    ($ty:ty, |$this:ident| $stream:expr) => {
-        impl $ty {
-            /// Writes some of `buf`; see [`TcpStream::write`].
-            pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-                let $this = &*self;
-                $stream.write_shared(buf)
-            }
-
-            /// Writes all of `buf`; see [`TcpStream::write_all`].
-            pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-                let $this = &*self;
-                $stream.write_all_shared(buf)
-            }
-        }
-        impl_async_write!($ty, |$this| $stream);
-    };
-}
-
-read_methods!(ReadHalf<'_>, |this| this.0);
-read_methods!(OwnedReadHalf, |this| this.stream);
-write_methods!(WriteHalf<'_>, |this| this.0);
-write_methods!(OwnedWriteHalf, |this| this.stream);
+read_methods!(ReadHalf<'_>, |this| &this.0.io);
+read_methods!(OwnedReadHalf, |this| &this.stream.io);
+write_methods!(WriteHalf<'_>, |this| &this.0.io);
+write_methods!(OwnedWriteHalf, |this| &this.stream.io);

@@ -2,18 +2,13 @@
 
 use super::split::{split, split_owned, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::addr::{each_addr, ToSocketAddrs};
+use crate::stream::{impl_async_read, impl_async_write, read_methods, write_methods};
 use crate::sys;
-use mini_runtime::io::{AsyncFd, ReadyGuard};
+use mini_runtime::io::AsyncFd;
 use std::fmt;
-use std::future::{poll_fn, Future};
-use std::io::{self, IoSlice, IoSliceMut};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::pin::Pin;
-use std::task::{ready, Context, Poll};
-
-/// The registered socket inside a [`TcpStream`].
-type Io = AsyncFd<std::net::TcpStream>;
 
 /// A TCP connection.
 ///
@@ -43,7 +38,7 @@ type Io = AsyncFd<std::net::TcpStream>;
 /// kills the process with `SIGPIPE`. Every read and write future is cancel-safe: dropping it
 /// before it completes loses no data.
 pub struct TcpStream {
-    io: AsyncFd<std::net::TcpStream>,
+    pub(crate) io: AsyncFd<std::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -102,36 +97,6 @@ impl TcpStream {
         Ok(stream)
     }
 
-    /// Reads into `buf`, waiting until some data is there; `Ok(0)` means the peer closed its
-    /// writing side (or `buf` is empty).
-    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        self.read_shared(buf)
-    }
-
-    /// Reads exactly `buf.len()` bytes.
-    ///
-    /// # Errors
-    /// `UnexpectedEof` if the peer closes first; the bytes read until then are in `buf` but lost
-    /// to the caller, so this is not cancel-safe past its first read.
-    pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        self.read_exact_shared(buf)
-    }
-
-    /// Reads into `buf` without removing the data from the socket: the next read returns it again.
-    pub fn peek<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        self.peek_shared(buf)
-    }
-
-    /// Writes some of `buf`, waiting until the socket has room; returns how much was written.
-    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        self.write_shared(buf)
-    }
-
-    /// Writes all of `buf`.
-    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        self.write_all_shared(buf)
-    }
-
     /// Shuts down the reading side, the writing side (the peer reads end-of-file), or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
@@ -168,131 +133,6 @@ impl TcpStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split_owned(self)
     }
-
-    // The operations themselves, on `&self`, shared by the stream, `&TcpStream` and the halves.
-
-    pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let wanted = buf.len();
-        self.poll_io(
-            cx,
-            AsyncFd::poll_read_ready,
-            |fd| sys::recv(fd, buf, 0),
-            |n| n > 0 && n < wanted,
-        )
-    }
-
-    pub(crate) fn poll_read_vectored_shared(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let wanted: usize = bufs.iter().take(sys::IOV_MAX).map(|buf| buf.len()).sum();
-        self.poll_io(
-            cx,
-            AsyncFd::poll_read_ready,
-            |fd| sys::recv_vectored(fd, bufs),
-            |n| n > 0 && n < wanted,
-        )
-    }
-
-    pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(
-            cx,
-            AsyncFd::poll_write_ready,
-            |fd| sys::send(fd, buf),
-            |n| n < buf.len(),
-        )
-    }
-
-    pub(crate) fn poll_write_vectored_shared(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let wanted: usize = bufs.iter().take(sys::IOV_MAX).map(|buf| buf.len()).sum();
-        self.poll_io(
-            cx,
-            AsyncFd::poll_write_ready,
-            |fd| sys::send_vectored(fd, bufs),
-            |n| n < wanted,
-        )
-    }
-
-    /// Runs `op` once the socket is ready in `op`'s direction, waiting again on `WouldBlock`.
-    ///
-    /// When `exhausted(n)` says the operation moved fewer bytes than it could have (a stream
-    /// read that came back short emptied the receive queue; a short write filled the send
-    /// buffer), the readiness is cleared at once: the next call waits for a new event instead of
-    /// spending a syscall to learn `EAGAIN`.
-    ///
-    /// `poll_ready` is `AsyncFd::poll_read_ready` or `AsyncFd::poll_write_ready` (a generic
-    /// parameter rather than a function pointer, so that it inlines).
-    #[inline]
-    fn poll_io<P>(
-        &self,
-        cx: &mut Context<'_>,
-        poll_ready: P,
-        mut op: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
-        exhausted: impl Fn(usize) -> bool,
-    ) -> Poll<io::Result<usize>>
-    where
-        P: for<'a> Fn(&'a Io, &mut Context<'_>) -> Poll<io::Result<ReadyGuard<'a, std::net::TcpStream>>>,
-    {
-        loop {
-            let mut guard = ready!(poll_ready(&self.io, cx))?;
-            match guard.try_io(|stream| op(stream.as_fd())) {
-                Ok(Ok(n)) => {
-                    if exhausted(n) {
-                        guard.clear_ready();
-                    }
-                    return Poll::Ready(Ok(n));
-                }
-                Ok(Err(error)) => return Poll::Ready(Err(error)),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-
-    pub(crate) fn read_shared<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        poll_fn(move |cx| self.poll_read_shared(cx, buf))
-    }
-
-    pub(crate) fn read_exact_shared<'a>(&'a self, mut buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        poll_fn(move |cx| {
-            while !buf.is_empty() {
-                match ready!(self.poll_read_shared(cx, buf))? {
-                    0 => {
-                        let message = "the peer closed the connection before `read_exact` filled the buffer";
-                        return Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, message)));
-                    }
-                    n => buf = &mut std::mem::take(&mut buf)[n..],
-                }
-            }
-            Poll::Ready(Ok(()))
-        })
-    }
-
-    pub(crate) async fn peek_shared(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io
-            .read_with(|stream| sys::recv(stream.as_fd(), buf, libc::MSG_PEEK))
-            .await
-    }
-
-    pub(crate) fn write_shared<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        poll_fn(move |cx| self.poll_write_shared(cx, buf))
-    }
-
-    pub(crate) fn write_all_shared<'a>(&'a self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        poll_fn(move |cx| {
-            while !buf.is_empty() {
-                match ready!(self.poll_write_shared(cx, buf))? {
-                    0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                    n => buf = &buf[n..],
-                }
-            }
-            Poll::Ready(Ok(()))
-        })
-    }
 }
 
 impl AsRawFd for TcpStream {
@@ -317,62 +157,7 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-/// Implements `futures_io::AsyncRead` for a type that reaches a `TcpStream` through `$stream`.
-macro_rules! impl_async_read {
-    ($ty:ty, |$this:ident| $stream:expr) => {
-        impl futures_io::AsyncRead for $ty {
-            fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $stream.poll_read_shared(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $stream.poll_read_vectored_shared(cx, bufs)
-            }
-        }
-    };
-}
-
-/// Implements `futures_io::AsyncWrite` for a type that reaches a `TcpStream` through `$stream`;
-/// closing shuts down the writing side.
-macro_rules! impl_async_write {
-    ($ty:ty, |$this:ident| $stream:expr) => {
-        impl futures_io::AsyncWrite for $ty {
-            fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $stream.poll_write_shared(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $stream.poll_write_vectored_shared(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // Writes go straight to the socket; there is no buffer here to flush.
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $this = &*self;
-                Poll::Ready($stream.shutdown(Shutdown::Write))
-            }
-        }
-    };
-}
-
-pub(crate) use {impl_async_read, impl_async_write};
-
-impl_async_read!(TcpStream, |this| this);
-impl_async_read!(&TcpStream, |this| this);
-impl_async_write!(TcpStream, |this| this);
-impl_async_write!(&TcpStream, |this| this);
+read_methods!(TcpStream, |this| &this.io);
+write_methods!(TcpStream, |this| &this.io);
+impl_async_read!(&TcpStream, |this| &this.io);
+impl_async_write!(&TcpStream, |this| &this.io);
