@@ -218,6 +218,18 @@ pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Res
     Ok(n as usize)
 }
 
+/// `shutdown(2)`: ends reading, writing (the peer reads end-of-file), or both.
+pub(crate) fn shutdown(fd: BorrowedFd<'_>, how: std::net::Shutdown) -> io::Result<()> {
+    let how = match how {
+        std::net::Shutdown::Read => libc::SHUT_RD,
+        std::net::Shutdown::Write => libc::SHUT_WR,
+        std::net::Shutdown::Both => libc::SHUT_RDWR,
+    };
+    // SAFETY: shutdown takes no pointers; `fd` is open for the call (borrowed).
+    cvt(unsafe { libc::shutdown(fd.as_raw_fd(), how) })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,16 +242,4 @@ mod tests {
             assert_eq!(from_raw(&storage).unwrap(), addr);
         }
     }
-}
-
-/// `shutdown(2)`: ends reading, writing (the peer reads end-of-file), or both.
-pub(crate) fn shutdown(fd: BorrowedFd<'_>, how: std::net::Shutdown) -> io::Result<()> {
-    let how = match how {
-        std::net::Shutdown::Read => libc::SHUT_RD,
-        std::net::Shutdown::Write => libc::SHUT_WR,
-        std::net::Shutdown::Both => libc::SHUT_RDWR,
-    };
-    // SAFETY: shutdown takes no pointers; `fd` is open for the call (borrowed).
-    cvt(unsafe { libc::shutdown(fd.as_raw_fd(), how) })?;
-    Ok(())
 }
