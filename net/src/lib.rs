@@ -13,12 +13,12 @@ mod stream;
 mod sys;
 mod tcp;
 mod udp;
-mod unix_datagram;
+mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
-pub use unix_datagram::UnixDatagram;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 /// The sockets are `Send + Sync` (checked at compile time).
 const _: () = {
@@ -27,6 +27,8 @@ const _: () = {
     assert_send_sync::<TcpStream>();
     assert_send_sync::<UdpSocket>();
     assert_send_sync::<UnixDatagram>();
+    assert_send_sync::<UnixListener>();
+    assert_send_sync::<UnixStream>();
     assert_send_sync::<OwnedReadHalf>();
     assert_send_sync::<OwnedWriteHalf>();
 };

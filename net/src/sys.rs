@@ -230,6 +230,66 @@ pub(crate) fn shutdown(fd: BorrowedFd<'_>, how: std::net::Shutdown) -> io::Resul
     Ok(())
 }
 
+/// A Unix-domain socket address as `connect` takes it: a path, or an abstract name (Linux).
+pub(crate) enum UnixAddr<'a> {
+    Path(&'a std::path::Path),
+    Abstract(&'a [u8]),
+}
+
+/// A new non-blocking, close-on-exec Unix-domain stream socket, connected (or connecting) to
+/// `addr`; the `bool` says whether the connection is already complete.
+pub(crate) fn unix_stream_connect(addr: UnixAddr<'_>) -> io::Result<(OwnedFd, bool)> {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: all zeroes is a valid sockaddr_un (AF_UNSPEC, empty path).
+    let mut raw: libc::sockaddr_un = unsafe { mem::zeroed() };
+    raw.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let (bytes, offset) = match addr {
+        UnixAddr::Path(path) => (path.as_os_str().as_bytes(), 0),
+        // An abstract name starts with a NUL byte.
+        UnixAddr::Abstract(name) => (name, 1),
+    };
+    // A path needs room for its terminating NUL.
+    let room = raw.sun_path.len() - offset - usize::from(offset == 0);
+    if bytes.len() > room || (offset == 0 && bytes.contains(&0)) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a Unix socket address holds at most {room} bytes and no NUL"),
+        ));
+    }
+    for (slot, byte) in raw.sun_path[offset..].iter_mut().zip(bytes) {
+        *slot = *byte as libc::c_char;
+    }
+    let path_offset = mem::offset_of!(libc::sockaddr_un, sun_path);
+    let len = path_offset + offset + bytes.len() + usize::from(offset == 0);
+    // SAFETY: socket takes no pointers; on success we own the returned fd.
+    let fd = cvt(unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    })?;
+    // SAFETY: `fd` is a new fd that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: `raw` is a valid sockaddr_un whose first `len` bytes are meaningful.
+    let result = unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            &raw as *const libc::sockaddr_un as *const libc::sockaddr,
+            len as libc::socklen_t,
+        )
+    };
+    match cvt(result) {
+        Ok(_) => Ok((fd, true)),
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => Ok((fd, false)),
+        Err(error) if error.raw_os_error() == Some(libc::EAGAIN) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            "the Unix socket's listen backlog is full: the listener is not accepting; try again later",
+        )),
+        Err(error) => Err(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,13 @@
-//! `UdpSocket` and `UnixDatagram` close what they open: a binary of its own, since it compares `/proc/self/fd`
+//! `UdpSocket` and the Unix sockets close what they open: a binary of its own, since it compares `/proc/self/fd`
 //! before and after (tests in one binary run in parallel and open sockets of their own).
 
 mod common;
 
 use common::*;
-use mini::net::{UdpSocket, UnixDatagram};
+use mini::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
 
 #[test]
-fn datagram_sockets_close_their_fds_and_convert_to_and_from_std() {
+fn udp_and_unix_sockets_close_their_fds_and_convert_to_and_from_std() {
     run(|| async {
         let before = open_fds();
         {
@@ -28,6 +28,18 @@ fn datagram_sockets_close_their_fds_and_convert_to_and_from_std() {
             assert!(is_nonblocking(&c) && is_nonblocking(&d));
             let d = UnixDatagram::from_std(d.into_std().unwrap()).unwrap();
             drop((c, d));
+            let dir = std::env::temp_dir().join(format!("mini-fds-test-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let listener = UnixListener::bind(dir.join("fds.sock")).unwrap();
+            let (client, accepted) = futures::join!(UnixStream::connect(dir.join("fds.sock")), listener.accept());
+            let (mut client, (mut server, _)) = (client.unwrap(), accepted.unwrap());
+            client.write_all(b"z").await.unwrap();
+            server.read_exact(&mut buf).await.unwrap();
+            assert!(is_nonblocking(&listener) && is_nonblocking(&client) && is_nonblocking(&server));
+            let (e, f) = UnixStream::pair().unwrap();
+            let e = UnixStream::from_std(e.into_std().unwrap()).unwrap();
+            drop((listener, client, server, e, f));
+            std::fs::remove_dir_all(dir).unwrap();
         }
         assert_eq!(open_fds(), before, "every fd the sockets opened is closed");
     })
