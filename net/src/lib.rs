@@ -16,7 +16,9 @@ mod udp;
 mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
-pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
+pub use tcp::{
+    Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream, WriteHalf,
+};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
@@ -25,6 +27,7 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<TcpListener>();
     assert_send_sync::<TcpStream>();
+    assert_send_sync::<TcpSocket>();
     assert_send_sync::<UdpSocket>();
     assert_send_sync::<UnixDatagram>();
     assert_send_sync::<UnixListener>();

@@ -103,18 +103,53 @@ fn from_raw(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
 }
 
 pub(crate) fn set_reuseaddr(fd: BorrowedFd<'_>) -> io::Result<()> {
-    let one: libc::c_int = 1;
-    // SAFETY: passes a live c_int and its size.
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1 as libc::c_int)
+}
+
+/// `setsockopt(2)` with a plain-data value (`c_int`, `linger`).
+pub(crate) fn setsockopt<T: Copy>(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: T,
+) -> io::Result<()> {
+    // SAFETY: passes a live `T` and its size; the kernel only reads it.
     cvt(unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_REUSEADDR,
-            &one as *const libc::c_int as *const libc::c_void,
-            mem::size_of::<libc::c_int>() as libc::socklen_t,
+            level,
+            name,
+            &value as *const T as *const libc::c_void,
+            mem::size_of::<T>() as libc::socklen_t,
         )
     })?;
     Ok(())
+}
+
+/// `getsockopt(2)` for a plain-data value (`c_int`, `linger`).
+pub(crate) fn getsockopt<T: Copy>(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int) -> io::Result<T> {
+    let mut value = mem::MaybeUninit::<T>::zeroed();
+    let mut len = mem::size_of::<T>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `value`, which has room for a `T`.
+    cvt(unsafe { libc::getsockopt(fd.as_raw_fd(), level, name, value.as_mut_ptr().cast(), &mut len) })?;
+    // SAFETY: zero-initialised plain data, of which the kernel wrote `len` bytes: a valid `T`.
+    Ok(unsafe { value.assume_init() })
+}
+
+/// `getsockname(2)`: the address a socket is bound to.
+pub(crate) fn local_addr(fd: BorrowedFd<'_>) -> io::Result<SocketAddr> {
+    // SAFETY: all zeroes is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `storage`.
+    cvt(unsafe {
+        libc::getsockname(
+            fd.as_raw_fd(),
+            &mut storage as *mut libc::sockaddr_storage as *mut libc::sockaddr,
+            &mut len,
+        )
+    })?;
+    from_raw(&storage)
 }
 
 pub(crate) fn bind(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<()> {

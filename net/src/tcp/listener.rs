@@ -9,7 +9,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -59,7 +59,12 @@ impl TcpListener {
         let fd = sys::stream_socket(&addr)?;
         sys::set_reuseaddr(fd.as_fd())?;
         sys::bind(fd.as_fd(), &addr)?;
-        sys::listen(fd.as_fd(), BACKLOG)?;
+        TcpListener::listen_on(fd, BACKLOG)
+    }
+
+    /// Listens on the bound, non-blocking socket `fd` (made by `bind` or by `TcpSocket`).
+    pub(crate) fn listen_on(fd: OwnedFd, backlog: libc::c_int) -> io::Result<TcpListener> {
+        sys::listen(fd.as_fd(), backlog)?;
         Ok(TcpListener {
             io: AsyncFd::new(std::net::TcpListener::from(fd))?,
         })

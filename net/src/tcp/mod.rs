@@ -1,9 +1,11 @@
 //! TCP: a listener that accepts connections and a stream that reads and writes them.
 
 mod listener;
+mod socket;
 mod split;
 mod stream;
 
 pub use listener::{Incoming, TcpListener};
+pub use socket::TcpSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::TcpStream;

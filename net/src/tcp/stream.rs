@@ -53,7 +53,11 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let fd = sys::stream_socket(&addr)?;
+        TcpStream::connect_socket(sys::stream_socket(&addr)?, addr).await
+    }
+
+    /// Connects the non-blocking socket `fd` (made by `connect` or by `TcpSocket`) to `addr`.
+    pub(crate) async fn connect_socket(fd: OwnedFd, addr: SocketAddr) -> io::Result<TcpStream> {
         let connected = sys::connect(fd.as_fd(), &addr)?;
         let stream = TcpStream::from_connected(fd)?;
         if !connected {
