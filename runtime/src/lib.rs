@@ -31,6 +31,7 @@ pub mod time;
 
 pub mod io;
 pub mod runtime;
+pub mod signal;
 pub mod task;
 
 pub use runtime::Runtime;
