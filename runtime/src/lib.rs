@@ -27,6 +27,7 @@ mod reactor;
 mod scheduler;
 mod util;
 
+pub mod fs;
 pub mod time;
 
 pub mod io;
