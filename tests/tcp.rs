@@ -675,3 +675,23 @@ fn two_tasks_waiting_to_read_one_socket_both_get_data_without_spinning() {
         assert!(total >= 1);
     })
 }
+
+#[test]
+fn vectored_io_sends_a_header_and_body_in_one_call_over_tcp() {
+    run(|| async {
+        let (mut client, mut server) = connected_pair().await;
+        let parts = [std::io::IoSlice::new(b"head:"), std::io::IoSlice::new(b"body")];
+        assert_eq!(client.write_vectored(&parts).await.unwrap(), 9);
+        let (mut a, mut b) = ([0u8; 5], [0u8; 4]);
+        let mut filled: usize = 0;
+        while filled < 9 {
+            let (x, y) = (filled.min(5), filled.saturating_sub(5));
+            let mut bufs = [
+                std::io::IoSliceMut::new(&mut a[x..]),
+                std::io::IoSliceMut::new(&mut b[y..]),
+            ];
+            filled += server.read_vectored(&mut bufs).await.unwrap();
+        }
+        assert_eq!((&a, &b), (b"head:", b"body"));
+    })
+}

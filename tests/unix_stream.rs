@@ -215,3 +215,24 @@ fn bad_and_missing_addresses_are_clear_errors() {
     });
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn vectored_writes_and_reads_move_several_buffers_in_one_call() {
+    run(|| async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let header = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        let body = b"hello";
+        let parts = [std::io::IoSlice::new(header), std::io::IoSlice::new(body)];
+        let written = a.write_vectored(&parts).await.unwrap();
+        assert_eq!(written, header.len() + body.len(), "both parts in one call");
+        let (mut first, mut second) = ([0u8; 17], [0u8; 64]);
+        let mut bufs = [
+            std::io::IoSliceMut::new(&mut first),
+            std::io::IoSliceMut::new(&mut second),
+        ];
+        let read = b.read_vectored(&mut bufs).await.unwrap();
+        assert_eq!(read, written);
+        assert_eq!(&first[..], &header[..17]);
+        assert_eq!(&second[..read - 17], &[&header[17..], &body[..]].concat()[..]);
+    })
+}

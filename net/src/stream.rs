@@ -246,6 +246,14 @@ macro_rules! read_methods {
                 $crate::stream::StreamOps::read_exact_shared($io, buf)
             }
 
+            /// Reads into several buffers with one `readv(2)`, filling them in order; returns the
+            /// bytes read in all. Cancel-safe.
+            pub async fn read_vectored(&mut self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
+                let $this = &*self;
+                let io = $io;
+                std::future::poll_fn(|cx| $crate::stream::StreamOps::poll_read_vectored_shared(io, cx, bufs)).await
+            }
+
             /// Reads into `buf` without removing the data from the socket: the next read returns
             /// it again.
             pub fn peek<'a>(
@@ -272,6 +280,14 @@ macro_rules! write_methods {
             ) -> impl std::future::Future<Output = std::io::Result<usize>> + 'a {
                 let $this = &*self;
                 $crate::stream::StreamOps::write_shared($io, buf)
+            }
+
+            /// Writes several buffers with one `sendmsg(2)` (a response's header and body in one
+            /// syscall); returns the bytes written in all, which may stop short. Cancel-safe.
+            pub async fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                let $this = &*self;
+                let io = $io;
+                std::future::poll_fn(|cx| $crate::stream::StreamOps::poll_write_vectored_shared(io, cx, bufs)).await
             }
 
             /// Writes all of `buf`.
