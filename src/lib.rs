@@ -31,7 +31,7 @@
 #![deny(missing_docs)]
 
 pub use mini_macros::{main, test};
-pub use mini_runtime::{fs, io, runtime, signal, spawn, task, time, Runtime};
+pub use mini_runtime::{fs, io, process, runtime, signal, spawn, task, time, Runtime};
 
 /// Networking: TCP listeners and streams, and address resolution that never blocks the runtime.
 pub mod net {

@@ -31,6 +31,7 @@ pub mod fs;
 pub mod time;
 
 pub mod io;
+pub mod process;
 pub mod runtime;
 pub mod signal;
 pub mod task;

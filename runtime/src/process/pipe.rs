@@ -1,0 +1,135 @@
+//! The pipes to a child's stdin, stdout and stderr, registered with the reactor (a pipe, unlike
+//! a regular file, works with epoll), behind futures-io's `AsyncRead` and `AsyncWrite`.
+
+use crate::io::AsyncFd;
+use futures_io::{AsyncRead, AsyncWrite};
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// One end of a pipe, non-blocking and registered.
+struct Pipe {
+    io: AsyncFd<OwnedFd>,
+}
+
+impl Pipe {
+    fn new(fd: OwnedFd) -> io::Result<Pipe> {
+        set_nonblocking(fd.as_fd())?;
+        Ok(Pipe { io: AsyncFd::new(fd)? })
+    }
+
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_read_with(cx, |fd| {
+            // SAFETY: reads into a live buffer of its own length from an open fd.
+            let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n == -1 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        })
+    }
+
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write_with(cx, |fd| {
+            // SAFETY: writes from a live buffer of its own length to an open fd. A reader that
+            // is gone gives EPIPE (Rust programs ignore SIGPIPE).
+            let n = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+            if n == -1 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        })
+    }
+}
+
+fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: fcntl with F_GETFL/F_SETFL takes no pointers; `fd` is open.
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        if flags == -1 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+macro_rules! pipe_type {
+    ($(#[$doc:meta])* $name:ident, $std:ty) => {
+        $(#[$doc])*
+        pub struct $name {
+            pipe: Pipe,
+        }
+
+        impl $name {
+            pub(crate) fn from_std(std: $std) -> io::Result<$name> {
+                Ok($name { pipe: Pipe::new(OwnedFd::from(std))? })
+            }
+        }
+
+        impl AsRawFd for $name {
+            fn as_raw_fd(&self) -> RawFd {
+                self.pipe.io.as_raw_fd()
+            }
+        }
+
+        impl AsFd for $name {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.pipe.io.as_fd()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("fd", &self.as_raw_fd()).finish()
+            }
+        }
+    };
+}
+
+pipe_type!(
+    /// The child's standard input (`Stdio::piped()`); dropping it closes the pipe, so the child
+    /// reads end-of-file.
+    ChildStdin,
+    std::process::ChildStdin
+);
+pipe_type!(
+    /// The child's standard output (`Stdio::piped()`).
+    ChildStdout,
+    std::process::ChildStdout
+);
+pipe_type!(
+    /// The child's standard error (`Stdio::piped()`).
+    ChildStderr,
+    std::process::ChildStderr
+);
+
+impl AsyncWrite for ChildStdin {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.pipe.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // The pipe closes when the value is dropped; nothing to do before.
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncRead for ChildStdout {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.pipe.poll_read(cx, buf)
+    }
+}
+
+impl AsyncRead for ChildStderr {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.pipe.poll_read(cx, buf)
+    }
+}
