@@ -9,6 +9,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod addr;
+mod fd;
 mod stream;
 mod sys;
 mod tcp;

@@ -7,7 +7,7 @@ use mini_runtime::io::AsyncFd;
 use std::fmt;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
@@ -120,17 +120,7 @@ write_methods!(UnixStream, |this| &this.io);
 impl_async_read!(&UnixStream, |this| &this.io);
 impl_async_write!(&UnixStream, |this| &this.io);
 
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+crate::fd::impl_as_fd!(UnixStream, io);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
