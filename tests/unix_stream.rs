@@ -236,3 +236,40 @@ fn vectored_writes_and_reads_move_several_buffers_in_one_call() {
         assert_eq!(&second[..read - 17], &[&header[17..], &body[..]].concat()[..]);
     })
 }
+
+#[test]
+fn split_halves_read_and_write_at_once_and_owned_halves_reunite() {
+    run(|| async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        {
+            let (mut read, mut write) = UnixStream::split(&mut a); // not futures' AsyncReadExt::split
+            let (written, received) = futures::join!(
+                async {
+                    write.write_all(b"both ways").await.unwrap();
+                },
+                async {
+                    let mut buf = [0u8; 9];
+                    b.read_exact(&mut buf).await.unwrap();
+                    b.write_all(&buf).await.unwrap();
+                    let mut back = [0u8; 9];
+                    read.read_exact(&mut back).await.unwrap();
+                    back
+                }
+            );
+            let () = written;
+            assert_eq!(&received, b"both ways");
+        }
+        let (read, write) = a.into_split();
+        let (other_read, other_write) = UnixStream::pair().unwrap().0.into_split();
+        let mini::net::unix::ReuniteError(read, _) = read.reunite(other_write).expect_err("different streams");
+        drop((other_read, ()));
+        let mut a = read.reunite(write).expect("the same stream");
+        a.write_all(b"!").await.unwrap();
+        let mut one = [0u8; 1];
+        b.read_exact(&mut one).await.unwrap();
+        // Dropping an owned write half shuts down the writing side: the peer reads end-of-file.
+        let (_read, write) = a.into_split();
+        drop(write);
+        assert_eq!(b.read(&mut one).await.unwrap(), 0);
+    })
+}

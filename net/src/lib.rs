@@ -10,11 +10,12 @@
 
 mod addr;
 mod fd;
+mod split;
 mod stream;
 mod sys;
 mod tcp;
 mod udp;
-mod unix;
+pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{
@@ -33,6 +34,8 @@ const _: () = {
     assert_send_sync::<UnixDatagram>();
     assert_send_sync::<UnixListener>();
     assert_send_sync::<UnixStream>();
+    assert_send_sync::<unix::OwnedReadHalf>();
+    assert_send_sync::<unix::OwnedWriteHalf>();
     assert_send_sync::<OwnedReadHalf>();
     assert_send_sync::<OwnedWriteHalf>();
 };

@@ -1,6 +1,7 @@
 //! `UnixStream`: a connected Unix-domain stream socket whose reads and writes wait on the
 //! reactor, with TCP's read and write paths (`crate::stream`).
 
+use super::split::{split, split_owned, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::stream::{impl_async_read, impl_async_write, read_methods, write_methods};
 use crate::sys::{self, UnixAddr};
 use mini_runtime::io::AsyncFd;
@@ -30,7 +31,7 @@ use std::path::Path;
 /// `&UnixStream`), writes with `MSG_NOSIGNAL` (a closed peer is `EPIPE`, never `SIGPIPE`), and
 /// every read and write future is cancel-safe.
 pub struct UnixStream {
-    io: AsyncFd<net::UnixStream>,
+    pub(crate) io: AsyncFd<net::UnixStream>,
 }
 
 impl UnixStream {
@@ -102,6 +103,17 @@ impl UnixStream {
     /// Shuts down the reading side, the writing side (the peer reads end-of-file), or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
+    }
+
+    /// Borrowed halves, to read and write at once from one task (for example with `join!`).
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split(self)
+    }
+
+    /// Owned halves, to read in one task and write in another. Dropping the write half shuts
+    /// down the writing side; [`OwnedReadHalf::reunite`] puts them back together.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned(self)
     }
 
     /// The local address (usually unnamed for a connecting socket).

@@ -1,4 +1,5 @@
-//! `UdpSocket` and the Unix sockets close what they open: a binary of its own, since it compares `/proc/self/fd`
+//! UDP and Unix sockets, child processes with pipes, and files close what they open: a binary
+//! of its own, since it compares `/proc/self/fd`
 //! before and after (tests in one binary run in parallel and open sockets of their own).
 
 mod common;
@@ -7,7 +8,7 @@ use common::*;
 use mini::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
 
 #[test]
-fn udp_and_unix_sockets_close_their_fds_and_convert_to_and_from_std() {
+fn sockets_processes_and_files_close_their_fds() {
     run(|| async {
         let before = open_fds();
         {
@@ -39,8 +40,28 @@ fn udp_and_unix_sockets_close_their_fds_and_convert_to_and_from_std() {
             let (e, f) = UnixStream::pair().unwrap();
             let e = UnixStream::from_std(e.into_std().unwrap()).unwrap();
             drop((listener, client, server, e, f));
+            let mut child = mini::process::Command::new("cat")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            futures::io::AsyncWriteExt::write_all(&mut stdin, b"via cat")
+                .await
+                .unwrap();
+            drop(stdin);
+            let output = child.wait_with_output().await.unwrap();
+            assert_eq!(output.stdout, b"via cat");
+            let path = dir.join("file");
+            mini::fs::write(&path, b"file").await.unwrap();
+            let mut file = mini::fs::File::open(&path).await.unwrap();
+            let mut contents = Vec::new();
+            futures::io::AsyncReadExt::read_to_end(&mut file, &mut contents)
+                .await
+                .unwrap();
+            drop(file);
             std::fs::remove_dir_all(dir).unwrap();
         }
-        assert_eq!(open_fds(), before, "every fd the sockets opened is closed");
+        assert_eq!(open_fds(), before, "every fd mini opened is closed");
     })
 }

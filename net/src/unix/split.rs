@@ -1,0 +1,5 @@
+//! The halves of a `UnixStream` (see `crate::split`).
+
+use super::UnixStream;
+
+crate::split::split_halves!(UnixStream);
