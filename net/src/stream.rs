@@ -150,6 +150,7 @@ where
 /// `StreamOps`) through `$io`.
 macro_rules! impl_async_read {
     ($ty:ty, |$this:ident| $io:expr) => {
+        $crate::stream::impl_tokio_read!($ty, |$this| $io);
         impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -176,6 +177,7 @@ macro_rules! impl_async_read {
 /// `$io`; closing shuts down the writing side.
 macro_rules! impl_async_write {
     ($ty:ty, |$this:ident| $io:expr) => {
+        $crate::stream::impl_tokio_write!($ty, |$this| $io);
         impl futures_io::AsyncWrite for $ty {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
@@ -303,4 +305,89 @@ macro_rules! write_methods {
     };
 }
 
-pub(crate) use {impl_async_read, impl_async_write, read_methods, write_methods};
+/// With the `tokio-io` feature: tokio's `AsyncRead` for `$ty` (filling the `ReadBuf`'s
+/// unfilled part through the same read path).
+#[cfg(feature = "tokio-io")]
+macro_rules! impl_tokio_read {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = &*self;
+                let n = std::task::ready!($crate::stream::StreamOps::poll_read_shared(
+                    $io,
+                    cx,
+                    buf.initialize_unfilled()
+                ))?;
+                buf.advance(n);
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+/// With the `tokio-io` feature: tokio's `AsyncWrite` for `$ty`; `poll_shutdown` shuts down the
+/// writing side.
+#[cfg(feature = "tokio-io")]
+macro_rules! impl_tokio_write {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $crate::stream::StreamOps::poll_write_shared($io, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $crate::stream::StreamOps::poll_write_vectored_shared($io, cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = &*self;
+                std::task::Poll::Ready($crate::stream::StreamOps::shutdown_shared(
+                    $io,
+                    std::net::Shutdown::Write,
+                ))
+            }
+        }
+    };
+}
+
+/// Without the `tokio-io` feature: nothing.
+#[cfg(not(feature = "tokio-io"))]
+macro_rules! impl_tokio_read {
+    ($($anything:tt)*) => {};
+}
+
+/// Without the `tokio-io` feature: nothing.
+#[cfg(not(feature = "tokio-io"))]
+macro_rules! impl_tokio_write {
+    ($($anything:tt)*) => {};
+}
+
+pub(crate) use {impl_async_read, impl_async_write, impl_tokio_read, impl_tokio_write, read_methods, write_methods};
