@@ -10,6 +10,8 @@
 
 mod addr;
 mod fd;
+#[cfg(feature = "hyper")]
+pub mod hyper_rt;
 mod split;
 mod stream;
 mod sys;

@@ -38,6 +38,14 @@ pub(crate) trait StreamOps {
 
     fn peek_shared<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a;
 
+    /// Like `poll_read_shared`, into memory that may be uninitialised (hyper's buffers).
+    #[cfg(feature = "hyper")]
+    fn poll_read_uninit_shared(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>;
+
     fn write_shared<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         poll_fn(move |cx| self.poll_write_shared(cx, buf))
     }
@@ -106,6 +114,22 @@ impl<S: AsFd> StreamOps for AsyncFd<S> {
         self.read_with(|stream| sys::recv(stream.as_fd(), buf, libc::MSG_PEEK))
     }
 
+    #[cfg(feature = "hyper")]
+    fn poll_read_uninit_shared(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let wanted = buf.len();
+        poll_io(
+            self,
+            cx,
+            AsyncFd::poll_read_ready,
+            |fd| sys::recv_uninit(fd, buf),
+            |n| n > 0 && n < wanted,
+        )
+    }
+
     fn shutdown_shared(&self, how: std::net::Shutdown) -> io::Result<()> {
         sys::shutdown(self.as_fd(), how)
     }
@@ -151,6 +175,7 @@ where
 macro_rules! impl_async_read {
     ($ty:ty, |$this:ident| $io:expr) => {
         $crate::stream::impl_tokio_read!($ty, |$this| $io);
+        $crate::stream::impl_hyper_read!($ty, |$this| $io);
         impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -178,6 +203,7 @@ macro_rules! impl_async_read {
 macro_rules! impl_async_write {
     ($ty:ty, |$this:ident| $io:expr) => {
         $crate::stream::impl_tokio_write!($ty, |$this| $io);
+        $crate::stream::impl_hyper_write!($ty, |$this| $io);
         impl futures_io::AsyncWrite for $ty {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
@@ -390,4 +416,94 @@ macro_rules! impl_tokio_write {
     ($($anything:tt)*) => {};
 }
 
-pub(crate) use {impl_async_read, impl_async_write, impl_tokio_read, impl_tokio_write, read_methods, write_methods};
+/// With the `hyper` feature: hyper's `rt::Read` for `$ty`, receiving straight into hyper's
+/// (possibly uninitialised) buffer.
+#[cfg(feature = "hyper")]
+macro_rules! impl_hyper_read {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl hyper::rt::Read for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                mut buf: hyper::rt::ReadBufCursor<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = &*self;
+                // SAFETY: the slice is only written by `recv` (never read), so no uninitialised
+                // byte is exposed; `advance(n)` then covers exactly the `n` bytes the kernel wrote.
+                let unfilled = unsafe { buf.as_mut() };
+                let n = std::task::ready!($crate::stream::StreamOps::poll_read_uninit_shared(
+                    $io, cx, unfilled
+                ))?;
+                // SAFETY: see above: the first `n` bytes of the unfilled part are initialised.
+                unsafe { buf.advance(n) };
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+/// With the `hyper` feature: hyper's `rt::Write` for `$ty`; `poll_shutdown` shuts down the
+/// writing side.
+#[cfg(feature = "hyper")]
+macro_rules! impl_hyper_write {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl hyper::rt::Write for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $crate::stream::StreamOps::poll_write_shared($io, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $crate::stream::StreamOps::poll_write_vectored_shared($io, cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = &*self;
+                std::task::Poll::Ready($crate::stream::StreamOps::shutdown_shared(
+                    $io,
+                    std::net::Shutdown::Write,
+                ))
+            }
+        }
+    };
+}
+
+/// Without the `hyper` feature: nothing.
+#[cfg(not(feature = "hyper"))]
+macro_rules! impl_hyper_read {
+    ($($anything:tt)*) => {};
+}
+
+/// Without the `hyper` feature: nothing.
+#[cfg(not(feature = "hyper"))]
+macro_rules! impl_hyper_write {
+    ($($anything:tt)*) => {};
+}
+
+pub(crate) use {
+    impl_async_read, impl_async_write, impl_hyper_read, impl_hyper_write, impl_tokio_read, impl_tokio_write,
+    read_methods, write_methods,
+};

@@ -214,6 +214,15 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io
     Ok(n as usize)
 }
 
+/// `recv` into memory that may be uninitialised (hyper's read buffers); the kernel initialises
+/// the first `n` bytes it returns.
+#[cfg(feature = "hyper")]
+pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [mem::MaybeUninit<u8>]) -> io::Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf` and never reads it.
+    let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) })?;
+    Ok(n as usize)
+}
+
 /// The most buffers one `readv`/`sendmsg` takes (`IOV_MAX` on Linux); the rest wait for the next
 /// call.
 pub(crate) const IOV_MAX: usize = 1024;
