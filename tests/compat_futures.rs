@@ -81,8 +81,17 @@ fn futures_io_copy_and_ext_traits_work_over_mini_sockets() {
 fn futures_channels_carry_messages_between_workers() {
     run_multi_thread(2, || async {
         let (mut tx, rx) = mpsc::channel::<u32>(8);
-        let consumer = mini::spawn(rx.fold(0u64, |sum, n| async move { sum + u64::from(n) }));
+        // Both tasks block on one barrier first: they can only pass it on two different workers.
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let consumer = mini::spawn({
+            let barrier = barrier.clone();
+            async move {
+                barrier.wait();
+                rx.fold(0u64, |sum, n| async move { sum + u64::from(n) }).await
+            }
+        });
         let producer = mini::spawn(async move {
+            barrier.wait();
             for n in 1..=1000 {
                 tx.send(n).await.unwrap();
             }
