@@ -360,7 +360,16 @@ macro_rules! impl_tokio_read {
 #[cfg(feature = "tokio-io")]
 macro_rules! impl_tokio_write {
     ($ty:ty, |$this:ident| $io:expr) => {
-        impl tokio::io::AsyncWrite for $ty {
+        $crate::stream::impl_shutdown_write!(tokio::io::AsyncWrite, $ty, |$this| $io);
+    };
+}
+
+/// Implements `$trait` — tokio's `AsyncWrite` or hyper's `rt::Write`, which have the same five
+/// methods — for `$ty`; `poll_shutdown` shuts down the writing side.
+#[cfg(any(feature = "tokio-io", feature = "hyper"))]
+macro_rules! impl_shutdown_write {
+    ($trait:path, $ty:ty, |$this:ident| $io:expr) => {
+        impl $trait for $ty {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -387,6 +396,7 @@ macro_rules! impl_tokio_write {
                 self: std::pin::Pin<&mut Self>,
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
+                // Writes go straight to the socket; there is no buffer here to flush.
                 std::task::Poll::Ready(Ok(()))
             }
 
@@ -447,47 +457,7 @@ macro_rules! impl_hyper_read {
 #[cfg(feature = "hyper")]
 macro_rules! impl_hyper_write {
     ($ty:ty, |$this:ident| $io:expr) => {
-        impl hyper::rt::Write for $ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::stream::StreamOps::poll_write_shared($io, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::stream::StreamOps::poll_write_vectored_shared($io, cx, bufs)
-            }
-
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            fn poll_shutdown(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                let $this = &*self;
-                std::task::Poll::Ready($crate::stream::StreamOps::shutdown_shared(
-                    $io,
-                    std::net::Shutdown::Write,
-                ))
-            }
-        }
+        $crate::stream::impl_shutdown_write!(hyper::rt::Write, $ty, |$this| $io);
     };
 }
 
@@ -503,6 +473,8 @@ macro_rules! impl_hyper_write {
     ($($anything:tt)*) => {};
 }
 
+#[cfg(any(feature = "tokio-io", feature = "hyper"))]
+pub(crate) use impl_shutdown_write;
 pub(crate) use {
     impl_async_read, impl_async_write, impl_hyper_read, impl_hyper_write, impl_tokio_read, impl_tokio_write,
     read_methods, write_methods,
