@@ -38,8 +38,28 @@ const BACKLOG: libc::c_int = 1024;
 /// can bind while old connections linger in `TIME_WAIT`.
 ///
 /// `accept` returns errors it cannot recover from itself, such as `EMFILE` when the process is out
-/// of fds; an accept loop should log them and go on (after a short pause for `EMFILE`/`ENFILE`,
-/// so that it does not spin while no fd is free).
+/// of fds. The pending connection stays queued (and the listener readable), so retrying at once
+/// would spin the CPU until an fd frees up: a robust accept loop pauses on `EMFILE`/`ENFILE`,
+/// and skips connections that died before they were accepted:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// # async fn handle(_stream: mini_net::TcpStream) {}
+/// # async fn serve(listener: mini_net::TcpListener) -> std::io::Result<()> {
+/// loop {
+///     match listener.accept().await {
+///         Ok((stream, _peer)) => drop(mini_runtime::spawn(handle(stream))),
+///         // Out of fds (this process, or the whole system): wait for some to close.
+///         Err(error) if matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+///             mini_runtime::time::sleep(Duration::from_millis(100)).await;
+///         }
+///         // The client reset the connection before we accepted it: nothing to do.
+///         Err(error) if error.kind() == std::io::ErrorKind::ConnectionAborted => {}
+///         Err(error) => return Err(error),
+///     }
+/// }
+/// # }
+/// ```
 pub struct TcpListener {
     io: AsyncFd<std::net::TcpListener>,
 }
