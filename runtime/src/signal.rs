@@ -105,7 +105,7 @@ struct Registry {
     /// The pipe's read end; listeners `dup` it.
     pipe_read: OwnedFd,
     /// Kept open for the life of the process (the handler may write to it at any time).
-    _pipe_write: OwnedFd,
+    pipe_write_end: OwnedFd,
     entries: [Entry; SIGNALS],
     next_id: AtomicU64,
 }
@@ -124,7 +124,7 @@ fn registry() -> io::Result<&'static Registry> {
     let (pipe_read, pipe_write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let registry = REGISTRY.get_or_init(|| Registry {
         pipe_read,
-        _pipe_write: pipe_write,
+        pipe_write_end: pipe_write,
         entries: std::array::from_fn(|_| Entry {
             installed: Mutex::new(false),
             generation: AtomicU64::new(0),
@@ -134,7 +134,7 @@ fn registry() -> io::Result<&'static Registry> {
     });
     // If another thread won the race, our pipe was dropped with the unused closure. Every
     // caller publishes the winner's write end (the same value) before it can install a handler.
-    PIPE_WRITE.store(registry._pipe_write.as_raw_fd(), Ordering::Release);
+    PIPE_WRITE.store(registry.pipe_write_end.as_raw_fd(), Ordering::Release);
     Ok(registry)
 }
 

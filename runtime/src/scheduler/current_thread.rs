@@ -28,13 +28,11 @@
 //! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
 
 use super::inject::Inject;
-use super::{Config, ThreadWaker};
-use crate::blocking::BlockingPool;
+use super::{Config, Drivers, ThreadWaker};
 use crate::context;
 use crate::loom::{fence, AtomicBool};
-use crate::reactor::{Driver, Reactor};
+use crate::reactor::Driver;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
-use crate::time::timers::Timers;
 use crate::util::thread_id;
 use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
@@ -70,9 +68,7 @@ struct Core {
 /// What every task, waker and thread shares.
 pub(crate) struct Handle {
     shared: Shared,
-    pub(crate) reactor: Arc<Reactor>,
-    pub(crate) timers: Timers,
-    pub(crate) blocking: BlockingPool,
+    pub(crate) drivers: Drivers,
     config: Config,
 }
 
@@ -112,7 +108,7 @@ fn with_running_core<R>(handle: &Handle, f: impl FnOnce(&Core) -> R) -> Option<R
 
 impl CurrentThread {
     pub(crate) fn new(config: Config) -> std::io::Result<(CurrentThread, Arc<Handle>)> {
-        let (reactor, driver) = Reactor::new()?;
+        let (drivers, driver) = Drivers::new(&config)?;
         let core = Box::new(Core {
             local_queue: RefCell::new(VecDeque::with_capacity(64)),
             tick: Cell::new(0),
@@ -127,9 +123,7 @@ impl CurrentThread {
                 main_woken: AtomicBool::new(false),
                 local_owner: AtomicU64::new(0),
             },
-            reactor,
-            timers: Timers::new(config.start_paused),
-            blocking: BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive),
+            drivers,
             config,
         });
         let slot = Mutex::new(CoreSlot {
@@ -214,9 +208,7 @@ impl CurrentThread {
             drop(local);
             drop(remote);
         }
-        handle.reactor.shutdown();
-        handle.timers.shutdown();
-        handle.blocking.shutdown(blocking_timeout);
+        handle.drivers.shutdown(blocking_timeout);
     }
 }
 
@@ -318,7 +310,7 @@ impl Core {
         let shared = &handle.shared;
         let idle = self.local_queue.borrow().is_empty() && shared.inject.is_empty() && !shared.main_woken.load(SeqCst);
         // A running blocking job may be about to wake a task: let it, rather than jump the clock.
-        if idle && (handle.blocking.is_busy() || !handle.timers.auto_advance()) {
+        if idle && (handle.drivers.blocking.is_busy() || !handle.drivers.timers.auto_advance()) {
             self.turn(handle, None);
         }
     }
@@ -326,7 +318,7 @@ impl Core {
     /// Waits for I/O events (at most `timeout`), then fires the timers that are due.
     fn turn(&self, handle: &Handle, timeout: Option<std::time::Duration>) {
         self.driver.borrow_mut().turn(timeout);
-        handle.timers.process();
+        handle.drivers.timers.process();
     }
 
     fn next_task(&self, handle: &Handle) -> Option<Notified<Arc<Handle>>> {
@@ -344,10 +336,10 @@ impl Core {
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
     fn park(&self, handle: &Handle) {
         if handle.shared.prepare_park() {
-            if handle.timers.is_paused() {
+            if handle.drivers.timers.is_paused() {
                 self.park_paused(handle);
             } else {
-                self.turn(handle, handle.timers.park_timeout());
+                self.turn(handle, handle.drivers.timers.park_timeout());
             }
             self.polls_since_io.set(0);
         }
@@ -421,7 +413,7 @@ impl Handle {
     /// Wakes the runtime's thread if it is blocked in `epoll_wait`.
     fn unpark(&self) {
         if self.shared.take_parked() {
-            self.reactor.unpark();
+            self.drivers.reactor.unpark();
         }
     }
 
@@ -482,7 +474,7 @@ mod loom_models {
             let blocks = handle.shared.prepare_park();
             spawner.join().unwrap();
             assert!(
-                !blocks || handle.reactor.take_unpark(),
+                !blocks || handle.drivers.reactor.take_unpark(),
                 "the runtime would sleep with a task queued"
             );
             handle.shared.inject.close();

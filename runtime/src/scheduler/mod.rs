@@ -7,7 +7,7 @@ mod inject;
 pub(crate) mod multi_thread;
 
 use crate::blocking::BlockingPool;
-use crate::reactor::Reactor;
+use crate::reactor::{Driver, Reactor};
 use crate::task::JoinHandle;
 use crate::time::timers::Timers;
 use std::future::Future;
@@ -45,6 +45,37 @@ impl Default for Config {
     }
 }
 
+/// What every runtime has besides its scheduler, whatever the flavor: the reactor (its shared
+/// half), the timers and the blocking pool.
+pub(crate) struct Drivers {
+    pub(crate) reactor: Arc<Reactor>,
+    pub(crate) timers: Timers,
+    pub(crate) blocking: BlockingPool,
+}
+
+impl Drivers {
+    /// Creates them for `config`; the reactor's `Driver` (the half that waits in `epoll_wait`)
+    /// goes to the scheduler.
+    pub(crate) fn new(config: &Config) -> std::io::Result<(Drivers, Driver)> {
+        let (reactor, driver) = Reactor::new()?;
+        let drivers = Drivers {
+            reactor,
+            timers: Timers::new(config.start_paused),
+            blocking: BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive),
+        };
+        Ok((drivers, driver))
+    }
+
+    /// Runtime shutdown, once the tasks are cancelled: I/O that outlives the runtime fails,
+    /// sleeps that outlive it panic when polled, and blocking jobs are waited for (at most
+    /// `blocking_timeout`).
+    pub(crate) fn shutdown(&self, blocking_timeout: Option<std::time::Duration>) {
+        self.reactor.shutdown();
+        self.timers.shutdown();
+        self.blocking.shutdown(blocking_timeout);
+    }
+}
+
 /// What the `Runtime` owns besides the handle: the parts only it may drive or shut down.
 pub(crate) enum Scheduler {
     CurrentThread(current_thread::CurrentThread),
@@ -70,25 +101,24 @@ impl Handle {
         }
     }
 
-    pub(crate) fn reactor(&self) -> &Arc<Reactor> {
+    /// The reactor, timers and blocking pool, which both flavors hold the same way.
+    pub(crate) fn drivers(&self) -> &Drivers {
         match self {
-            Handle::CurrentThread(handle) => &handle.reactor,
-            Handle::MultiThread(handle) => &handle.reactor,
+            Handle::CurrentThread(handle) => &handle.drivers,
+            Handle::MultiThread(handle) => &handle.drivers,
         }
+    }
+
+    pub(crate) fn reactor(&self) -> &Arc<Reactor> {
+        &self.drivers().reactor
     }
 
     pub(crate) fn blocking(&self) -> &BlockingPool {
-        match self {
-            Handle::CurrentThread(handle) => &handle.blocking,
-            Handle::MultiThread(handle) => &handle.blocking,
-        }
+        &self.drivers().blocking
     }
 
     pub(crate) fn timers(&self) -> &Timers {
-        match self {
-            Handle::CurrentThread(handle) => &handle.timers,
-            Handle::MultiThread(handle) => &handle.timers,
-        }
+        &self.drivers().timers
     }
 
     /// A timer was armed or moved to `tick`: a thread blocked in `epoll_wait` until a later

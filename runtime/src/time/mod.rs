@@ -59,7 +59,7 @@ fn with_timers<R>(what: &str, f: impl FnOnce(&timers::Timers) -> R) -> R {
 pub fn pause() {
     let paused = context::with_current(|handle| match handle {
         crate::scheduler::Handle::CurrentThread(handle) => {
-            handle.timers.pause();
+            handle.drivers.timers.pause();
             true
         }
         crate::scheduler::Handle::MultiThread(_) => false,

@@ -49,13 +49,11 @@ mod worker;
 use self::idle::Idle;
 use self::park::Parker;
 use super::inject::Inject;
-use super::{Config, ThreadWaker};
-use crate::blocking::BlockingPool;
+use super::{Config, Drivers, ThreadWaker};
 use crate::context;
-use crate::reactor::{Driver, Reactor};
+use crate::reactor::Driver;
 use crate::runtime::ThreadHooks;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
-use crate::time::timers::Timers;
 use parking_lot::Mutex;
 use std::future::Future;
 use std::io;
@@ -79,9 +77,7 @@ pub(crate) struct MultiThread {
 /// What every task, waker and worker shares.
 pub(crate) struct Handle {
     shared: Shared,
-    pub(crate) reactor: Arc<Reactor>,
-    pub(crate) timers: Timers,
-    pub(crate) blocking: BlockingPool,
+    pub(crate) drivers: Drivers,
     config: Config,
 }
 
@@ -112,7 +108,7 @@ struct Remote {
 
 impl MultiThread {
     pub(crate) fn new(config: Config, workers: usize, hooks: ThreadHooks) -> io::Result<(MultiThread, Arc<Handle>)> {
-        let (reactor, driver) = Reactor::new()?;
+        let (drivers, driver) = Drivers::new(&config)?;
         let mut cores = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
         for index in 0..workers {
@@ -134,9 +130,7 @@ impl MultiThread {
                 driver_holder: AtomicUsize::new(NO_WORKER),
                 is_shutdown: AtomicBool::new(false),
             },
-            reactor,
-            timers: Timers::new(false),
-            blocking: BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive),
+            drivers,
             config,
         });
         let scheduler = MultiThread {
@@ -180,7 +174,7 @@ impl MultiThread {
             return;
         }
         for remote in shared.remotes.iter() {
-            remote.parker.unpark(&handle.reactor);
+            remote.parker.unpark(&handle.drivers.reactor);
         }
         let current = thread::current().id();
         for worker in std::mem::take(&mut *self.workers.lock()) {
@@ -197,9 +191,7 @@ impl MultiThread {
         }
         // Dropping queued tasks can drop outputs, whose Drop can wake or spawn: repeat until dry.
         while !shared.inject.close().is_empty() {}
-        handle.reactor.shutdown();
-        handle.timers.shutdown();
-        handle.blocking.shutdown(blocking_timeout);
+        handle.drivers.shutdown(blocking_timeout);
     }
 }
 
@@ -231,7 +223,7 @@ impl Handle {
     fn notify_parked(&self) {
         let driver_holder = self.shared.driver_holder.load(SeqCst);
         if let Some(index) = self.shared.idle.worker_to_notify(driver_holder) {
-            self.shared.remotes[index].parker.unpark(&self.reactor);
+            self.shared.remotes[index].parker.unpark(&self.drivers.reactor);
         }
     }
 
@@ -248,7 +240,7 @@ impl Handle {
     /// past it.
     pub(crate) fn timer_armed(&self, tick: u64) {
         if tick < self.shared.driver_wake_tick.load(SeqCst) {
-            self.reactor.unpark();
+            self.drivers.reactor.unpark();
         }
     }
 

@@ -175,7 +175,7 @@ impl Worker<'_> {
         if let Some(mut driver) = handle.shared.driver.try_lock() {
             contain_waker_panics(|| driver.turn(Some(Duration::ZERO)));
             drop(driver);
-            contain_waker_panics(|| handle.timers.process());
+            contain_waker_panics(|| handle.drivers.timers.process());
         }
     }
 
@@ -297,13 +297,13 @@ impl Worker<'_> {
         };
         shared.driver_holder.store(index, SeqCst);
         parker.park_driver(|| {
-            let timeout = handle.timers.park_timeout_announced(&shared.driver_wake_tick);
+            let timeout = handle.drivers.timers.park_timeout_announced(&shared.driver_wake_tick);
             contain_waker_panics(|| driver.turn(timeout));
             shared.driver_wake_tick.store(NOBODY_IN_DRIVER, SeqCst);
         });
         shared.driver_holder.store(NO_WORKER, SeqCst);
         drop(driver);
-        contain_waker_panics(|| handle.timers.process());
+        contain_waker_panics(|| handle.drivers.timers.process());
         true
     }
 }
