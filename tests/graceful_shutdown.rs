@@ -2,47 +2,21 @@
 //! keeps serving the open connection until the client leaves, and exits 0; with a client that
 //! never leaves, it exits 0 at its deadline.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::ExampleServer;
+use std::io::{BufRead, Read, Write};
+use std::net::TcpStream;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-/// The example's binary: a plain `cargo test` builds every example before it runs the tests; a
-/// filtered run (`cargo test --test graceful_shutdown`) does not, hence the message.
-fn example() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/graceful_shutdown");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --example graceful_shutdown` (a plain `cargo test` builds it)",
-        path.display()
-    );
-    path
-}
-
-/// Starts the example and reads the address it listens on.
-fn start(deadline_secs: u32) -> (Child, BufReader<std::process::ChildStdout>, SocketAddr) {
-    let mut child = Command::new(example())
-        .args(["127.0.0.1:0", &deadline_secs.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run the graceful_shutdown example");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .expect("an address on the first line");
-    (child, stdout, addr)
+/// Starts the example with a deadline of `deadline_secs`.
+fn start(deadline_secs: u32) -> ExampleServer {
+    ExampleServer::start(
+        "graceful_shutdown",
+        &["127.0.0.1:0", &deadline_secs.to_string()],
+        |_| {},
+    )
 }
 
 fn terminate(child: &Child) {
@@ -67,14 +41,15 @@ fn wait(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn after_sigterm_open_connections_finish_new_ones_are_refused_and_it_exits_0() {
-    let (mut child, mut stdout, addr) = start(10);
+    let mut server = start(10);
+    let addr = server.addr;
     let mut client = TcpStream::connect(addr).unwrap();
     client.write_all(b"before").unwrap();
     let mut buf = [0u8; 6];
     client.read_exact(&mut buf).unwrap();
-    terminate(&child);
+    terminate(&server.child);
     let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    server.stdout.read_line(&mut line).unwrap();
     assert!(line.contains("waiting up to"), "unexpected line: {line}");
     assert!(
         TcpStream::connect(addr).is_err(),
@@ -84,30 +59,31 @@ fn after_sigterm_open_connections_finish_new_ones_are_refused_and_it_exits_0() {
     client.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"during", "the open connection is still served");
     drop(client);
-    let status = wait(&mut child);
+    let status = wait(&mut server.child);
     assert!(status.success(), "exit status {status}");
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    server.stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("every connection finished"), "unexpected output: {rest}");
 }
 
 #[test]
 fn a_client_that_never_leaves_is_dropped_at_the_deadline() {
-    let (mut child, mut stdout, addr) = start(1);
+    let mut server = start(1);
+    let addr = server.addr;
     let _stuck = TcpStream::connect(addr).unwrap();
     // Make sure the server has accepted it before the signal.
     let mut echo = TcpStream::connect(addr).unwrap();
     echo.write_all(b"x").unwrap();
     echo.read_exact(&mut [0u8; 1]).unwrap();
-    terminate(&child);
+    terminate(&server.child);
     let started = Instant::now();
-    let status = wait(&mut child);
+    let status = wait(&mut server.child);
     assert!(status.success(), "exit status {status}");
     assert!(
         started.elapsed() >= Duration::from_millis(900),
         "it did not wait for the deadline"
     );
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    server.stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("deadline passed"), "unexpected output: {rest}");
 }

@@ -94,27 +94,9 @@ fn curl_gets_an_answer_from_the_hyper_server() {
 /// The `hyper_server` example, run as a process (`cargo test --features hyper` builds it next to
 /// the tests): hyper's client on mini and curl both get its answer.
 #[test]
-#[allow(clippy::zombie_processes)] // `KillOnDrop` kills and waits for it
 fn the_hyper_server_example_answers_a_hyper_client_on_mini_and_curl() {
-    use std::io::BufRead;
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples/hyper_server");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --features hyper --example hyper_server`",
-        path.display()
-    );
-    let mut child = std::process::Command::new(path)
-        .arg("127.0.0.1:0")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let server = ExampleServer::start("hyper_server", &["127.0.0.1:0"], |_| {});
+    let (url, addr) = (server.announced.clone(), server.addr);
     let body = run(move || async move {
         let mut sender = client(addr).await;
         let request = Request::get(format!("{url}/from-hyper"))

@@ -1,8 +1,13 @@
 //! Helpers shared by the integration tests: bounded runs (a hang becomes a failure), drop
-//! counters, loopback sockets and a probe that tells whether the runtime's thread is parked.
+//! counters, loopback sockets, a probe that tells whether the runtime's thread is parked, and
+//! example binaries run as child processes.
 //!
 //! Each test binary uses only some of these.
 #![allow(dead_code)]
+
+mod example;
+#[allow(unused_imports)] // only the tests that run an example use it
+pub use example::*;
 
 use mini::net::{TcpListener, TcpStream};
 use std::future::Future;
