@@ -5,7 +5,7 @@
 //! Tests that block a worker on purpose (a `Barrier`, a std channel) can only finish if another
 //! worker runs at the same time; a hang becomes a failure through the timeout helpers.
 //! Dropping a runtime with pending I/O tasks (fds compared before and after) lives in
-//! `tests/multi_thread_drop.rs`, a binary of its own; the cooperative budget in `tests/coop.rs`;
+//! `tests/shutdown.rs`, a binary of its own; the cooperative budget in `tests/coop.rs`;
 //! `MINI_WORKER_THREADS` in `tests/worker_threads_env.rs`.
 
 mod common;
@@ -15,9 +15,8 @@ use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
 use mini::net::TcpStream;
 use mini::runtime::{Builder, Handle};
-use mini::task::{spawn_local, yield_now, JoinError};
+use mini::task::{spawn_local, yield_now};
 use mini::Runtime;
-use std::any::Any;
 use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::net::Shutdown;
@@ -40,23 +39,6 @@ fn named_runtime(workers: usize, name: &str) -> Runtime {
 fn this_thread() -> (Option<String>, ThreadId) {
     let thread = thread::current();
     (thread.name().map(str::to_owned), thread.id())
-}
-
-/// A panic payload as text (`panic!` with arguments gives a `String`, without a `&str`).
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else {
-        panic!("a panic payload that is not a string")
-    }
-}
-
-/// The message of a task's panic, failing the test if it did not panic.
-fn join_error_message(error: JoinError) -> String {
-    assert!(error.is_panic(), "expected a panic, got {error:?}");
-    panic_message(&*error.into_panic())
 }
 
 /// Spawns a task that waits on `barrier` (blocking its worker thread) and returns where it ran.

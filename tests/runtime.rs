@@ -9,24 +9,15 @@ use mini::net::TcpStream;
 use mini::runtime::{Builder, Handle};
 use mini::task::yield_now;
 use mini::Runtime;
-use std::any::Any;
 use std::future::pending;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 
-fn message_of(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|m| m.to_string()))
-        .expect("a string panic payload")
-}
-
 #[test]
 fn spawn_outside_a_runtime_panics_with_a_helpful_message() {
     let payload = catch_unwind(|| drop(mini::spawn(async {}))).unwrap_err();
-    let message = message_of(&*payload);
+    let message = panic_message(&*payload);
     assert!(
         message.contains("must be called from within a mini runtime"),
         "{message}"
@@ -42,7 +33,7 @@ fn handle_current_outside_a_runtime_is_an_error_and_panics() {
         "{error}"
     );
     let payload = catch_unwind(Handle::current).unwrap_err();
-    assert!(message_of(&*payload).contains("must be called from within a mini runtime"));
+    assert!(panic_message(&*payload).contains("must be called from within a mini runtime"));
 }
 
 #[test]
@@ -57,7 +48,7 @@ fn block_on_inside_block_on_panics_and_says_so() {
                 again.is_err(),
                 "block_on of the same runtime inside itself must panic too"
             );
-            message_of(&*payload)
+            panic_message(&*payload)
         });
         assert!(message.contains("block_on"), "{message}");
         // The thread is out of the runtime again: block_on works.
@@ -75,7 +66,7 @@ fn block_on_inside_a_task_panics_that_task_only() {
         });
         let error = task.await.unwrap_err();
         assert!(error.is_panic());
-        let message = message_of(&*error.into_panic());
+        let message = panic_message(&*error.into_panic());
         assert!(message.contains("block_on"), "{message}");
         assert_eq!(mini::spawn(async { 4 }).await.unwrap(), 4);
     })
@@ -331,7 +322,7 @@ fn block_on_on_another_thread_panics_while_spawn_local_tasks_are_alive() {
                 .spawn(|| catch_unwind(AssertUnwindSafe(|| runtime.block_on(async {}))))
                 .join()
                 .unwrap();
-            let message = message_of(&*result.unwrap_err());
+            let message = panic_message(&*result.unwrap_err());
             assert!(message.contains("spawn_local"), "{message}");
         });
         // Back on the owning thread all is well.
@@ -456,7 +447,7 @@ fn a_thread_waiting_for_the_core_panics_if_the_holder_spawned_local_tasks_meanwh
                 (waiter, local)
             });
             let (waiter, local) = local;
-            let message = message_of(&*waiter.join().unwrap().unwrap_err());
+            let message = panic_message(&*waiter.join().unwrap().unwrap_err());
             assert!(message.contains("spawn_local"), "{message}");
             local.abort();
             assert!(runtime.block_on(local).unwrap_err().is_cancelled());

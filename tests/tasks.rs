@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use futures::channel::oneshot;
 use mini::net::TcpStream;
-use mini::task::{spawn_local, yield_now, JoinError, JoinHandle};
+use mini::task::{spawn_local, yield_now, JoinHandle};
 use std::cell::RefCell;
 use std::future::pending;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -101,19 +101,6 @@ async fn yield_now_lets_the_tasks_queued_before_run_first() {
     assert_eq!(other.await.unwrap(), "ran");
 }
 
-fn panic_message(error: JoinError) -> String {
-    assert!(error.is_panic(), "{error:?}");
-    assert!(!error.is_cancelled());
-    let payload = error.into_panic();
-    match payload.downcast::<String>() {
-        Ok(message) => *message,
-        Err(payload) => payload
-            .downcast::<&str>()
-            .map(|m| m.to_string())
-            .expect("a string payload"),
-    }
-}
-
 #[test]
 fn a_panicking_task_gives_a_join_error_with_its_payload_and_the_runtime_goes_on() {
     run(|| async {
@@ -129,7 +116,7 @@ fn a_panicking_task_gives_a_join_error_with_its_payload_and_the_runtime_goes_on(
         });
         let error = formatted.await.unwrap_err();
         assert!(error.to_string().contains("boom 42"), "{error}");
-        assert_eq!(panic_message(error), "boom 42");
+        assert_eq!(join_error_message(error), "boom 42");
 
         let literal = mini::spawn(async {
             yield_now().await;
@@ -315,7 +302,7 @@ async fn a_panic_while_dropping_an_aborted_future_is_reported_as_a_panic() {
     yield_now().await;
     task.abort();
     let error = task.await.unwrap_err();
-    assert_eq!(panic_message(error), "panic while dropping");
+    assert_eq!(join_error_message(error), "panic while dropping");
     assert_eq!(mini::spawn(async { 1 }).await.unwrap(), 1, "the runtime goes on");
 }
 

@@ -8,3 +8,17 @@ pub mod http;
 pub mod sched;
 pub mod server;
 pub mod timers;
+
+/// Raises this process's soft fd limit to `wanted` (at most the hard limit); children inherit it.
+pub fn raise_fd_limit(wanted: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit into a live one; setrlimit reads one.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        limit.rlim_cur = limit.rlim_max.min(wanted.max(limit.rlim_cur));
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    }
+}

@@ -5,7 +5,8 @@
 //! time per request), `instructions` (callgrind: user-space instructions per request),
 //! `syscalls` (strace: syscalls per request), `echo` (messages/s), `idle` (memory per idle
 //! connection), `sched` (tokio's scheduler benchmarks), `timers`, `scaling` (hello_http on the
-//! multi-threaded runtimes with 1 and 2 workers), or `all`.
+//! multi-threaded runtimes with 1 and 2 workers), `soak` (C10K and connection churn: errors,
+//! time, memory and fds before and after), or `all`.
 //!
 //! Servers run pinned to CPU 0 and load generators to CPU 1 (`taskset`), as separate processes,
 //! talking over 127.0.0.1 only, each run bounded in time. Variants run in alternation (A B C A B
@@ -63,6 +64,7 @@ fn main() {
         ("sched", sched_suite),
         ("timers", timers_suite),
         ("scaling", scaling_suite),
+        ("soak", soak_suite),
     ] {
         if all || suite == name {
             run(&options);
@@ -71,7 +73,7 @@ fn main() {
     }
     if !ran {
         eprintln!(
-            "unknown suite {suite:?}: expected http, instructions, syscalls, echo, idle, sched, timers, scaling or all"
+            "unknown suite {suite:?}: expected http, instructions, syscalls, echo, idle, sched, timers, scaling, soak or all"
         );
         std::process::exit(2);
     }
@@ -598,6 +600,161 @@ fn idle_suite(options: &Options) {
         SERVER_VARIANTS,
         &columns,
         "runtime bytes/connection",
+        &mut samples,
+    );
+}
+
+/// Reads `name VALUE` from a load generator's output.
+fn output_value(output: &str, name: &str) -> f64 {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no `{name}` in {output:?}"))
+}
+
+/// Waits (bounded to 30 s) until the server has at most `fds` fds open, e.g. after its clients
+/// closed; returns how many it has.
+fn settle_fds(server: &Server, fds: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.open_fds() > fds && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.open_fds()
+}
+
+fn soak_suite(options: &Options) {
+    let (connections, cycles, warm_up) = if options.quick {
+        (2_000, 20_000, 2_000)
+    } else {
+        (15_000, 500_000, 50_000)
+    };
+    mini_bench::raise_fd_limit(connections as u64 + 1_000);
+    println!(
+        "\n### Soak: C10K ({connections} connections × 10 echoes) and, on a fresh server, churn ({cycles} \
+         connect / 1 KiB echo / close cycles from 200 clients, after {warm_up} warm-up cycles); `soak_load` \
+         on tokio, one round"
+    );
+    let mut samples = Samples::new();
+    for &variant in SERVER_VARIANTS {
+        let server = Server::start(variant, "echo", &[]);
+        let (rss_before, fds_before) = (server.rss_kib(), server.open_fds());
+        let mut load = Command::new("taskset")
+            .args(["-c", LOAD_CPU])
+            .arg(bin("soak_load"))
+            .args(["c10k", &server.addr, &connections.to_string(), "10"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start soak_load");
+        let mut output = String::new();
+        let mut stdout = BufReader::new(load.stdout.take().unwrap());
+        while !output.ends_with("ready\n") {
+            assert_ne!(
+                stdout.read_line(&mut output).expect("read soak_load"),
+                0,
+                "soak_load failed: {output}"
+            );
+        }
+        let (rss_with, fds_with) = (server.rss_kib(), server.open_fds());
+        writeln!(load.stdin.take().unwrap()).expect("tell soak_load to close");
+        let _ = load.wait();
+        let fds_after = settle_fds(&server, fds_before);
+        server.stop();
+        record(&mut samples, variant, "C10K errors", output_value(&output, "errors"));
+        record(&mut samples, variant, "connect s", output_value(&output, "connected_s"));
+        record(&mut samples, variant, "serve s", output_value(&output, "served_s"));
+        record(
+            &mut samples,
+            variant,
+            "fds open at peak",
+            (fds_with - fds_before) as f64,
+        );
+        record(
+            &mut samples,
+            variant,
+            "fds left after",
+            fds_after as f64 - fds_before as f64,
+        );
+        let per_connection = (rss_with as f64 - rss_before as f64) * 1024.0 / connections as f64;
+        record(&mut samples, variant, "RSS bytes/connection", per_connection);
+
+        // Churn on a fresh server, so that "cold" is its memory before any connection.
+        let server = Server::start(variant, "echo", &[]);
+        let rss_cold = server.rss_kib();
+        let churn = |count: usize| {
+            run_output(
+                Command::new("taskset")
+                    .args(["-c", LOAD_CPU])
+                    .arg(bin("soak_load"))
+                    .args(["churn", &server.addr, "200", &count.to_string(), "300"]),
+            )
+        };
+        let warm = churn(warm_up);
+        let fds_warm = settle_fds(&server, fds_before);
+        let rss_warm = server.rss_kib();
+        let output = churn(cycles);
+        let fds_end = settle_fds(&server, fds_warm);
+        let rss_end = server.rss_kib();
+        server.stop();
+        let done = output_value(&output, "cycles");
+        assert_eq!(
+            done + output_value(&warm, "cycles"),
+            (cycles + warm_up) as f64,
+            "{variant}: {output}"
+        );
+        record(
+            &mut samples,
+            variant,
+            "churn errors",
+            output_value(&output, "errors") + output_value(&warm, "errors"),
+        );
+        record(
+            &mut samples,
+            variant,
+            "cycles/s",
+            done / output_value(&output, "seconds"),
+        );
+        record(&mut samples, variant, "RSS cold KiB", rss_cold as f64);
+        record(&mut samples, variant, "RSS warm KiB", rss_warm as f64);
+        record(&mut samples, variant, "RSS end KiB", rss_end as f64);
+        record(
+            &mut samples,
+            variant,
+            "RSS end ÷ warm %",
+            rss_end as f64 / rss_warm as f64 * 100.0,
+        );
+        record(&mut samples, variant, "fds warm", fds_warm as f64);
+        record(&mut samples, variant, "fds end", fds_end as f64);
+    }
+    print_table(
+        "C10K",
+        SERVER_VARIANTS,
+        &[
+            ("C10K errors", 0),
+            ("connect s", 2),
+            ("serve s", 2),
+            ("fds open at peak", 0),
+            ("fds left after", 0),
+            ("RSS bytes/connection", 0),
+        ],
+        "RSS bytes/connection",
+        &mut samples,
+    );
+    print_table(
+        "churn",
+        SERVER_VARIANTS,
+        &[
+            ("churn errors", 0),
+            ("cycles/s", 0),
+            ("RSS cold KiB", 0),
+            ("RSS warm KiB", 0),
+            ("RSS end KiB", 0),
+            ("RSS end ÷ warm %", 1),
+            ("fds warm", 0),
+            ("fds end", 0),
+        ],
+        "cycles/s",
         &mut samples,
     );
 }

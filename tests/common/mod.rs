@@ -285,3 +285,19 @@ pub fn ensure_fd_limit(wanted: u64) {
 pub fn current_thread_runtime() -> std::io::Result<mini::Runtime> {
     mini::runtime::Builder::new_current_thread().build()
 }
+
+/// The message of a panic payload (`panic!` with a literal or with format arguments).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|message| message.to_string()))
+        .expect("a string panic payload")
+}
+
+/// The message of a task's panic, failing the test if the task did not panic.
+pub fn join_error_message(error: mini::task::JoinError) -> String {
+    assert!(error.is_panic(), "expected a panic, got {error:?}");
+    assert!(!error.is_cancelled());
+    panic_message(&*error.into_panic())
+}

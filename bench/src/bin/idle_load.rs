@@ -3,6 +3,7 @@
 //! the listen backlog never overflows. Then prints `ready` and waits for a line on stdin; then
 //! closes them all and exits. 127.0.0.1 only; every wait is bounded.
 
+use mini_bench::raise_fd_limit;
 use std::io::BufRead;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -11,19 +12,6 @@ const BATCH: usize = 500;
 
 fn open_fds(pid: &str) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |dir| dir.count())
-}
-
-fn raise_fd_limit(wanted: u64) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one rlimit into a live one; setrlimit reads one.
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        limit.rlim_cur = limit.rlim_max.min(wanted.max(limit.rlim_cur));
-        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-    }
 }
 
 fn main() -> std::io::Result<()> {

@@ -1,14 +1,17 @@
 //! loom models of a registration's readiness word racing the reactor: an event that arrives
 //! while a task registers its waker, or while it clears readiness after `WouldBlock`, is never
-//! lost.
+//! lost; and of the registrations racing the driver: a stale event after `deregister` never
+//! reaches the registration that took its slot, an event right after `register` is seen, and a
+//! registration racing shutdown is refused or fails, never left waiting.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p mini-runtime --release --lib loom`.
 
-use super::{Direction, Ready, ScheduledIo};
+use super::{wake_all, Direction, Reactor, Ready, ScheduledIo};
 use crate::util::flag_waker::flag_waker;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Waker};
 
@@ -71,5 +74,113 @@ fn loom_clearing_read_readiness_keeps_write_readiness_and_closed_flags() {
         assert!(io.poll_ready(&mut cx, Direction::Write).is_ready());
         // READ_CLOSED stays: a read after the peer's FIN must not wait.
         assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+    });
+}
+
+/// A non-blocking eventfd to register: epoll accepts it, and nothing ever makes it ready, so
+/// every event in these models is one the model delivers itself.
+fn eventfd() -> OwnedFd {
+    // SAFETY: eventfd takes no pointers; on success we own the new fd.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    assert!(fd >= 0, "eventfd: {}", std::io::Error::last_os_error());
+    // SAFETY: a fresh fd that nothing else owns.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The driver's side of one `epoll_wait` that returned `events` for `token`: dispatch under the
+/// registrations' lock, wake after it.
+fn dispatch_on_driver(reactor: &std::sync::Arc<Reactor>, token: u64, events: libc::c_int) -> thread::JoinHandle<()> {
+    let reactor = reactor.clone();
+    thread::spawn(move || {
+        let mut wake_list = Vec::new();
+        let event = libc::epoll_event {
+            events: events as u32,
+            u64: token,
+        };
+        reactor.dispatch(&[event], &mut wake_list);
+        wake_all(wake_list);
+    })
+}
+
+#[test]
+fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_its_slot() {
+    loom::model(|| {
+        let (reactor, _driver) = Reactor::new().unwrap();
+        let (old_fd, new_fd) = (eventfd(), eventfd());
+        let old = reactor.register(old_fd.as_raw_fd()).unwrap();
+        let old_woken = Arc::new(AtomicBool::new(false));
+        let waker = flag_waker(old_woken.clone());
+        assert!(old
+            .poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+            .is_pending());
+        // The driver got an event for the old fd just before the owner closed it ...
+        let driver = dispatch_on_driver(&reactor, old.token(), libc::EPOLLIN);
+        old.deregister(old_fd.as_raw_fd()).unwrap();
+        drop((old, old_fd));
+        // ... and a new fd may be registered in the same slot meanwhile.
+        let new = reactor.register(new_fd.as_raw_fd()).unwrap();
+        driver.join().unwrap();
+        assert!(
+            new.poll_ready(&mut Context::from_waker(Waker::noop()), Direction::Read)
+                .is_pending(),
+            "the old fd's event made the new registration readable"
+        );
+        new.deregister(new_fd.as_raw_fd()).unwrap();
+    });
+}
+
+#[test]
+fn loom_an_event_right_after_registration_is_seen_by_the_first_poll() {
+    loom::model(|| {
+        let (reactor, _driver) = Reactor::new().unwrap();
+        let fd = eventfd();
+        let registration = reactor.register(fd.as_raw_fd()).unwrap();
+        let woken = Arc::new(AtomicBool::new(false));
+        // The fd became readable as soon as it was in the epoll set; the owner polls meanwhile.
+        let driver = dispatch_on_driver(&reactor, registration.token(), libc::EPOLLIN);
+        let waker = flag_waker(woken.clone());
+        let ready = registration
+            .poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+            .is_ready();
+        driver.join().unwrap();
+        assert!(ready || woken.load(SeqCst), "the first event was lost");
+        registration.deregister(fd.as_raw_fd()).unwrap();
+    });
+}
+
+#[test]
+fn loom_registration_racing_shutdown_is_refused_or_woken_with_an_error() {
+    loom::model(|| {
+        let (reactor, _driver) = Reactor::new().unwrap();
+        let fd = eventfd();
+        let shutdown = {
+            let reactor = reactor.clone();
+            thread::spawn(move || reactor.shutdown())
+        };
+        let woken = Arc::new(AtomicBool::new(false));
+        let waker = flag_waker(woken.clone());
+        let waiting = match reactor.register(fd.as_raw_fd()) {
+            // Refused: the runtime is gone.
+            Err(_) => None,
+            Ok(registration) => {
+                let first = registration.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
+                Some((registration, first))
+            }
+        };
+        shutdown.join().unwrap();
+        if let Some((registration, first)) = waiting {
+            // Never left waiting for a runtime that is gone: failed at once, or woken, and
+            // failing from then on.
+            assert!(
+                first.is_ready() || woken.load(SeqCst),
+                "a registration waits on a dead runtime"
+            );
+            let again = registration.poll_ready(&mut Context::from_waker(Waker::noop()), Direction::Read);
+            assert!(
+                matches!(again, std::task::Poll::Ready(Err(_))),
+                "I/O after shutdown must fail"
+            );
+            registration.deregister(fd.as_raw_fd()).unwrap();
+        }
     });
 }

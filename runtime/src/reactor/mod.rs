@@ -27,8 +27,8 @@ pub use ready::Ready;
 pub(crate) use registration::Registration;
 pub(crate) use scheduled_io::{ReadyEvent, ScheduledIo};
 
+use crate::loom::Mutex;
 use crate::util::slab::{Key, Slab};
-use parking_lot::Mutex;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -173,6 +173,23 @@ impl Reactor {
         read == 8 && count > 0
     }
 
+    /// Records the readiness each event carries in its registration and takes the wakers it
+    /// concerns into `wake_list`. An event whose registration is gone (queued before a
+    /// `deregister`) finds nothing, even if a new registration took its slot: the token's
+    /// generation no longer matches.
+    fn dispatch(&self, events: &[libc::epoll_event], wake_list: &mut Vec<Waker>) {
+        let registrations = self.registrations.lock();
+        for event in events {
+            let token = event.u64;
+            if token == UNPARK_TOKEN {
+                continue;
+            }
+            if let Some(io) = registrations.slab.get(Key::from_u64(token)) {
+                io.set_readiness(Ready::from_epoll(event.events), wake_list);
+            }
+        }
+    }
+
     /// Runtime shutdown: refuses new registrations and wakes every waiting task with an error,
     /// so that I/O that outlives its runtime fails instead of waiting forever.
     pub(crate) fn shutdown(&self) {
@@ -263,18 +280,7 @@ impl Driver {
         }
         // SAFETY: the kernel initialised the first `count` events.
         unsafe { self.events.set_len(count as usize) };
-        {
-            let registrations = self.reactor.registrations.lock();
-            for event in &self.events {
-                let token = event.u64;
-                if token == UNPARK_TOKEN {
-                    continue;
-                }
-                if let Some(io) = registrations.slab.get(Key::from_u64(token)) {
-                    io.set_readiness(Ready::from_epoll(event.events), &mut self.wake_list);
-                }
-            }
-        }
+        self.reactor.dispatch(&self.events, &mut self.wake_list);
         wake_all(self.wake_list.drain(..));
     }
 }

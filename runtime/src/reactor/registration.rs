@@ -37,6 +37,12 @@ impl Registration {
         self.io.clear_readiness(event);
     }
 
+    /// The epoll token of this registration's events.
+    #[cfg(all(test, loom))]
+    pub(super) fn token(&self) -> u64 {
+        self.key.to_u64()
+    }
+
     /// Removes `fd` from the epoll set; call it before closing `fd`.
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         self.reactor.deregister(fd, self.key)

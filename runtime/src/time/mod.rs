@@ -13,6 +13,8 @@
 
 mod instant;
 mod interval;
+#[cfg(all(test, loom))]
+mod loom_models;
 mod sleep;
 mod timeout;
 pub(crate) mod timers;

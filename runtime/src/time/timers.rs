@@ -7,9 +7,9 @@
 //! reactor advances it.
 
 use super::wheel::Wheel;
+use crate::loom::{AtomicBool, AtomicI64, AtomicU64, Mutex};
 use crate::reactor::wake_all;
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// The length of one wheel tick.
@@ -114,6 +114,14 @@ impl Timers {
             next
         };
         next.map(|next| self.tick_instant(next).saturating_duration_since(self.now()))
+    }
+
+    /// Whether a timer just armed for `tick` (after its insertion, outside the wheel's lock) is
+    /// due before the tick that a thread blocked in `epoll_wait` announced through
+    /// [`park_timeout_announced`](Self::park_timeout_announced): then that thread must be woken
+    /// to wait less.
+    pub(crate) fn is_before_announced(tick: u64, wake_tick: &AtomicU64) -> bool {
+        tick < wake_tick.load(Ordering::SeqCst)
     }
 
     /// Fires every timer due by now. Without armed timers it only looks at the wheel's bitmaps.

@@ -51,14 +51,16 @@ use self::park::Parker;
 use super::inject::Inject;
 use super::{Config, Drivers, ThreadWaker};
 use crate::context;
+use crate::loom::AtomicU64;
 use crate::reactor::Driver;
 use crate::runtime::ThreadHooks;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::time::timers::Timers;
 use parking_lot::Mutex;
 use std::future::Future;
 use std::io;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::thread;
@@ -239,7 +241,7 @@ impl Handle {
     /// A timer was armed for `tick`: wake the worker blocked in `epoll_wait` if it would sleep
     /// past it.
     pub(crate) fn timer_armed(&self, tick: u64) {
-        if tick < self.shared.driver_wake_tick.load(SeqCst) {
+        if Timers::is_before_announced(tick, &self.shared.driver_wake_tick) {
             self.drivers.reactor.unpark();
         }
     }
