@@ -8,6 +8,7 @@
 use crate::scheduler;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use parking_lot::{Condvar, Mutex};
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +21,17 @@ use std::time::{Duration, Instant};
 pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
 /// How long an idle blocking thread waits for work before it exits, as in tokio.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+thread_local! {
+    /// Set on pool threads: a job dropped while its task runs there leaves its countdown in
+    /// `FINISHED_JOB` instead of counting down at once.
+    static ON_POOL_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// The pool and runtime of the job whose task just ended on this pool thread. Its task drops
+    /// the job's future *before* it stores the output and wakes the `JoinHandle`; counting the
+    /// job as done only once `run` returns keeps a paused clock from jumping in between, while
+    /// the task that awaits the job is not yet woken.
+    static FINISHED_JOB: RefCell<Option<(Arc<Shared>, scheduler::Handle)>> = const { RefCell::new(None) };
+}
 
 pub(crate) struct BlockingPool {
     shared: Arc<Shared>,
@@ -120,11 +132,15 @@ impl Shared {
     /// The loop of one pool thread: run queued jobs; exit after `keep_alive` without one, or at
     /// shutdown once the queue is empty.
     fn run(self: Arc<Self>) {
+        ON_POOL_THREAD.set(true);
         let mut state = self.state.lock();
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
                 job.run();
+                if let Some((pool, runtime)) = FINISHED_JOB.take() {
+                    pool.job_finished(&runtime);
+                }
                 state = self.state.lock();
                 continue;
             }
@@ -140,6 +156,15 @@ impl Shared {
         }
         state.threads -= 1;
         self.exited.notify_all();
+    }
+}
+
+impl Shared {
+    /// A job stopped counting as active (it ran and its task completed, or it was cancelled).
+    fn job_finished(&self, runtime: &scheduler::Handle) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
+        // A runtime with paused time may be waiting for this job before it lets time jump.
+        runtime.blocking_job_done();
     }
 }
 
@@ -174,7 +199,8 @@ impl Schedule for Arc<Shared> {
 }
 
 /// The future of a blocking job: runs the closure on its first poll. It counts as active from
-/// its spawn until it is dropped (after running, or cancelled).
+/// its spawn until it is dropped (after running, or cancelled) and, on a pool thread, its task
+/// has completed.
 struct BlockingJob<F> {
     job: Option<F>,
     /// Entered while the job runs, so `Handle::current` and `spawn` work inside it.
@@ -196,8 +222,22 @@ impl<F: FnOnce() -> R, R> Future for BlockingJob<F> {
 
 impl<F> Drop for BlockingJob<F> {
     fn drop(&mut self) {
-        self.pool.active.fetch_sub(1, Ordering::AcqRel);
-        // A runtime with paused time may be waiting for this job before it lets time jump.
-        self.runtime.blocking_job_done();
+        // On a pool thread, the task is completing: the pool's loop finishes the job once the
+        // `JoinHandle` is woken. (A second job dropped there meanwhile, by a job that drops a
+        // runtime, finishes at once.) Elsewhere (cancelled at shutdown) it finishes now.
+        if ON_POOL_THREAD.get() {
+            let deferred = FINISHED_JOB.with(|finished| {
+                let mut finished = finished.borrow_mut();
+                let free = finished.is_none();
+                if free {
+                    *finished = Some((self.pool.clone(), self.runtime.clone()));
+                }
+                free
+            });
+            if deferred {
+                return;
+            }
+        }
+        self.pool.job_finished(&self.runtime);
     }
 }
