@@ -693,28 +693,24 @@ fn soak_suite(options: &Options) {
         let warm = churn(warm_up);
         let fds_warm = settle_fds(&server, fds_before);
         let rss_warm = server.rss_kib();
-        let output = churn(cycles);
+        // In two halves, so that a leak would show as growth in each.
+        let first_half = churn(cycles / 2);
+        let rss_mid = server.rss_kib();
+        let second_half = churn(cycles - cycles / 2);
         let fds_end = settle_fds(&server, fds_warm);
         let rss_end = server.rss_kib();
         server.stop();
-        let done = output_value(&output, "cycles");
+        let total = |name: &str, runs: &[&String]| runs.iter().map(|output| output_value(output, name)).sum::<f64>();
+        let (all, measured) = ([&warm, &first_half, &second_half], [&first_half, &second_half]);
         assert_eq!(
-            done + output_value(&warm, "cycles"),
+            total("cycles", &all),
             (cycles + warm_up) as f64,
-            "{variant}: {output}"
+            "{variant}: {second_half}"
         );
-        record(
-            &mut samples,
-            variant,
-            "churn errors",
-            output_value(&output, "errors") + output_value(&warm, "errors"),
-        );
-        record(
-            &mut samples,
-            variant,
-            "cycles/s",
-            done / output_value(&output, "seconds"),
-        );
+        record(&mut samples, variant, "churn errors", total("errors", &all));
+        let rate = total("cycles", &measured) / total("seconds", &measured);
+        record(&mut samples, variant, "cycles/s", rate);
+        record(&mut samples, variant, "RSS mid KiB", rss_mid as f64);
         record(&mut samples, variant, "RSS cold KiB", rss_cold as f64);
         record(&mut samples, variant, "RSS warm KiB", rss_warm as f64);
         record(&mut samples, variant, "RSS end KiB", rss_end as f64);
@@ -749,6 +745,7 @@ fn soak_suite(options: &Options) {
             ("cycles/s", 0),
             ("RSS cold KiB", 0),
             ("RSS warm KiB", 0),
+            ("RSS mid KiB", 0),
             ("RSS end KiB", 0),
             ("RSS end ÷ warm %", 1),
             ("fds warm", 0),

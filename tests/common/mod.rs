@@ -21,14 +21,22 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-/// How long any one test body may take before it counts as hung.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long any one test body may take before it counts as hung: 30 s, or `MINI_TEST_TIMEOUT_SECS` (`.ci/memcheck` gives more: valgrind runs every thread on
+/// one core, 20 to 50 times slower).
+pub fn timeout() -> Duration {
+    let seconds = std::env::var("MINI_TEST_TIMEOUT_SECS").map_or(30, |value| {
+        value
+            .parse()
+            .expect("MINI_TEST_TIMEOUT_SECS must be a number of seconds")
+    });
+    Duration::from_secs(seconds)
+}
 
 /// An upper bound for loops that would otherwise run "until done".
 pub const MAX_ROUNDS: usize = 1_000_000;
 
 /// Runs `body` on a thread of its own and returns its result; a panic in it is re-raised here,
-/// and a body that does not finish within [`TIMEOUT`] fails the test instead of hanging it.
+/// and a body that does not finish within [`timeout()`] fails the test instead of hanging it.
 pub fn with_timeout<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
     let (done, finished) = mpsc::channel();
     let thread = thread::Builder::new()
@@ -37,21 +45,24 @@ pub fn with_timeout<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static
             let _ = done.send(catch_unwind(AssertUnwindSafe(body)));
         })
         .expect("spawn the test body's thread");
-    match finished.recv_timeout(TIMEOUT) {
+    match finished.recv_timeout(timeout()) {
         Ok(Ok(value)) => {
             thread.join().expect("the test body's thread finished");
             value
         }
         Ok(Err(panic)) => resume_unwind(panic),
         Err(RecvTimeoutError::Timeout) => {
-            panic!("the test body did not finish within {TIMEOUT:?}: the runtime hung (lost wake-up or starvation?)")
+            panic!(
+                "the test body did not finish within {:?}: the runtime hung (lost wake-up or starvation?)",
+                timeout()
+            )
         }
         Err(RecvTimeoutError::Disconnected) => panic!("the test body's thread died without reporting"),
     }
 }
 
 /// Builds a fresh runtime on a thread of its own and `block_on`s the future `make` returns,
-/// bounded by [`TIMEOUT`].
+/// bounded by [`timeout()`].
 pub fn run<Fut>(make: impl FnOnce() -> Fut + Send + 'static) -> Fut::Output
 where
     Fut: Future,
@@ -81,7 +92,7 @@ where
 }
 
 /// For `#[mini::test]` bodies: aborts the whole test binary, with a message, if the guard is not
-/// dropped within [`TIMEOUT`] (a hung `#[mini::test]` cannot be stopped any other way).
+/// dropped within [`timeout()`] (a hung `#[mini::test]` cannot be stopped any other way).
 pub struct Watchdog {
     _cancel: mpsc::Sender<()>,
 }
@@ -89,8 +100,11 @@ pub struct Watchdog {
 pub fn watchdog(test: &'static str) -> Watchdog {
     let (cancel, cancelled) = mpsc::channel::<()>();
     thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = cancelled.recv_timeout(TIMEOUT) {
-            eprintln!("{test} did not finish within {TIMEOUT:?}: the runtime hung; aborting");
+        if let Err(RecvTimeoutError::Timeout) = cancelled.recv_timeout(timeout()) {
+            eprintln!(
+                "{test} did not finish within {:?}: the runtime hung; aborting",
+                timeout()
+            );
             std::process::abort();
         }
     });
