@@ -105,7 +105,10 @@ fn an_accept_loop_out_of_fds_waits_without_spinning_and_resumes_when_fds_free_up
     std::thread::sleep(STARVED_WINDOW);
     let starved_cpu = server.cpu_time() - cpu_before;
     assert!(is_out_of_fds(&server), "the child should still be out of fds");
-    println!("CPU time while out of fds: {starved_cpu:?} in {STARVED_WINDOW:?}");
+    println!(
+        "out of fds with {accepted} of {CLIENTS} clients accepted; CPU time while starved: \
+         {starved_cpu:?} in {STARVED_WINDOW:?}"
+    );
     assert!(
         starved_cpu < MAX_STARVED_CPU,
         "the accept loop spins while out of fds: {starved_cpu:?} of CPU in {STARVED_WINDOW:?}"
