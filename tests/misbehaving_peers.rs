@@ -63,6 +63,25 @@ fn a_client_that_half_closes_gets_its_answer_after_the_server_reads_to_eof() {
     });
 }
 
+/// How many of this machine's IPv4 TCP sockets are in `SYN_SENT` to `port` (from
+/// `/proc/net/tcp`, so that other tests' sockets, on other ports, do not count).
+fn connecting_to(port: u16) -> usize {
+    std::fs::read_to_string("/proc/net/tcp")
+        .expect("read /proc/net/tcp")
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let remote_port = fields[2]
+                .rsplit(':')
+                .next()
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+            // State 02 is SYN_SENT.
+            remote_port == Some(port) && fields[3] == "02"
+        })
+        .count()
+}
+
 #[test]
 fn a_connect_to_a_port_that_never_answers_ends_at_its_timeout_and_closes_its_socket() {
     run(|| async {
@@ -72,7 +91,6 @@ fn a_connect_to_a_port_that_never_answers_ends_at_its_timeout_and_closes_its_soc
         socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let listener = socket.listen(0).unwrap();
         let addr = listener.local_addr().unwrap();
-        let fds_before = open_fds();
         let mut connected = Vec::new();
         let mut timed_out = 0;
         for _ in 0..4 {
@@ -87,8 +105,17 @@ fn a_connect_to_a_port_that_never_answers_ends_at_its_timeout_and_closes_its_soc
         }
         assert!(!connected.is_empty(), "the first connect fills the queue and succeeds");
         assert!(timed_out >= 2, "connects beyond the full queue must time out, not fail");
-        drop(connected);
-        assert_eq!(open_fds(), fds_before, "the timed-out connects closed their sockets");
+        assert_eq!(
+            connecting_to(addr.port()),
+            0,
+            "a timed-out connect left its socket open, still sending SYNs"
+        );
+        // The probe sees a connect that is still waiting, and its end when it is dropped.
+        let mut waiting = Box::pin(TcpStream::connect(addr));
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        assert_eq!(connecting_to(addr.port()), 1, "a waiting connect is in SYN_SENT");
+        drop(waiting);
+        assert_eq!(connecting_to(addr.port()), 0, "a dropped connect closed its socket");
     });
 }
 

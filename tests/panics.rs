@@ -83,14 +83,38 @@ fn a_panicking_task_ends_alone_and_its_socket_is_closed() {
         expect_panic(task.await, "task panic");
         // Unwinding dropped the task's future, and with it the socket: the peer sees EOF.
         assert_eq!(client.read(&mut [0u8; 8]).await.unwrap(), 0);
-        // A detached one, with nobody to report to.
-        drop(mini::spawn(async { panic!("detached task panic") }));
-        mini::task::yield_now().await;
+        // A detached one, with nobody to report to: it ran, and its future was dropped.
+        let drops = Drops::default();
+        let guard = drops.guard();
+        drop(mini::spawn(async move {
+            let _guard = guard;
+            panic!("detached task panic");
+        }));
+        until_dropped(&drops, 1).await;
     });
 }
 
-/// A future that completes at once and panics when dropped.
-struct PanicsOnDrop(&'static str);
+/// Yields until `count` guards of `drops` were dropped (bounded).
+async fn until_dropped(drops: &Drops, count: usize) {
+    for _ in 0..MAX_ROUNDS {
+        if drops.count() >= count {
+            return;
+        }
+        mini::task::yield_now().await;
+    }
+    panic!("only {} of {count} guards were dropped", drops.count());
+}
+
+/// A future that completes at once and panics when dropped (its guard is dropped all the same,
+/// while the panic unwinds).
+struct PanicsOnDrop {
+    message: &'static str,
+    _guard: Option<DropGuard>,
+}
+
+fn panics_on_drop(message: &'static str, guard: Option<DropGuard>) -> PanicsOnDrop {
+    PanicsOnDrop { message, _guard: guard }
+}
 
 impl Future for PanicsOnDrop {
     type Output = u32;
@@ -101,7 +125,7 @@ impl Future for PanicsOnDrop {
 
 impl Drop for PanicsOnDrop {
     fn drop(&mut self) {
-        panic!("{}", self.0);
+        panic!("{}", self.message);
     }
 }
 
@@ -110,22 +134,23 @@ fn a_panic_in_the_drop_of_a_task_future_is_that_task_s_panic() {
     on_both_flavors(|| async {
         // Dropped after it completed: the panic replaces the output.
         expect_panic(
-            mini::spawn(PanicsOnDrop("drop after completion")).await,
+            mini::spawn(panics_on_drop("drop after completion", None)).await,
             "drop after completion",
         );
         // Dropped by abort while it waits.
         let (started, has_started) = oneshot::channel();
         let task = mini::spawn(async {
-            let _guard = PanicsOnDrop("drop on abort");
+            let _guard = panics_on_drop("drop on abort", None);
             started.send(()).unwrap();
             std::future::pending::<()>().await;
         });
         has_started.await.unwrap();
         task.abort();
         expect_panic(task.await, "drop on abort");
-        // Detached.
-        drop(mini::spawn(PanicsOnDrop("detached drop")));
-        mini::task::yield_now().await;
+        // Detached: it completed and was dropped.
+        let drops = Drops::default();
+        drop(mini::spawn(panics_on_drop("detached drop", Some(drops.guard()))));
+        until_dropped(&drops, 1).await;
     });
 }
 

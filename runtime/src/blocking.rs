@@ -222,10 +222,11 @@ impl<F: FnOnce() -> R, R> Future for BlockingJob<F> {
 
 impl<F> Drop for BlockingJob<F> {
     fn drop(&mut self) {
-        // On a pool thread, the task is completing: the pool's loop finishes the job once the
-        // `JoinHandle` is woken. (A second job dropped there meanwhile, by a job that drops a
-        // runtime, finishes at once.) Elsewhere (cancelled at shutdown) it finishes now.
-        if ON_POOL_THREAD.get() {
+        // A job that ran its closure on this pool thread is completing its task there: the
+        // pool's loop finishes it once the `JoinHandle` is woken. Any other drop (a job that never
+        // ran: cancelled, or refused at shutdown, possibly another pool's dropped by a closure
+        // that drops its runtime) finishes at once.
+        if self.job.is_none() && ON_POOL_THREAD.get() {
             let deferred = FINISHED_JOB.with(|finished| {
                 let mut finished = finished.borrow_mut();
                 let free = finished.is_none();

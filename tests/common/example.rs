@@ -1,9 +1,10 @@
 //! An example binary run as a child process, as a user would run it: the address it listens on
 //! (the last word of its first line), its fds, CPU time and memory from `/proc`, and a kill when
-//! the test ends, however it ends.
+//! the test ends, however it ends (on drop, or by the kernel when the test's thread exits).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
@@ -35,24 +36,41 @@ impl ExampleServer {
     pub fn start(name: &str, args: &[&str], configure: impl FnOnce(&mut Command)) -> ExampleServer {
         let mut command = Command::new(example_binary(name));
         command.args(args).stdout(Stdio::piped());
+        // SAFETY: runs in the child between fork and exec and only calls prctl, which is
+        // async-signal-safe. The child is killed when the thread that started it ends, even if
+        // the test is stuck elsewhere and never drops this value.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         configure(&mut command);
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("run the {name} example: {e}"));
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        // Owned (and killed on drop) before anything here can fail.
+        let mut server = ExampleServer {
+            child,
+            stdout,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            announced: String::new(),
+        };
         let mut line = String::new();
-        stdout.read_line(&mut line).expect("read the example's first line");
-        let announced = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
-        let addr = announced
+        server
+            .stdout
+            .read_line(&mut line)
+            .expect("read the example's first line");
+        server.announced = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+        server.addr = server
+            .announced
             .trim_start_matches("http://")
             .parse()
             .unwrap_or_else(|_| panic!("no address at the end of {name}'s first line: {line:?}"));
-        ExampleServer {
-            child,
-            stdout,
-            addr,
-            announced,
-        }
+        server
     }
 
     fn proc_file(&self, name: &str) -> String {

@@ -308,9 +308,12 @@ impl Core {
     fn park_paused(&self, handle: &Handle) {
         self.turn(handle, Some(std::time::Duration::ZERO));
         let shared = &handle.shared;
-        let idle = self.local_queue.borrow().is_empty() && shared.inject.is_empty() && !shared.main_woken.load(SeqCst);
         // A running blocking job may be about to wake a task: let it, rather than jump the clock.
-        if idle && (handle.drivers.blocking.is_busy() || !handle.drivers.timers.auto_advance()) {
+        // Read before the queues: a job stops counting only after its task woke the JoinHandle,
+        // so a job not seen here has its wake in the queues read next.
+        let busy = handle.drivers.blocking.is_busy();
+        let idle = self.local_queue.borrow().is_empty() && shared.inject.is_empty() && !shared.main_woken.load(SeqCst);
+        if idle && (busy || !handle.drivers.timers.auto_advance()) {
             self.turn(handle, None);
         }
     }
