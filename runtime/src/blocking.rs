@@ -8,7 +8,7 @@
 use crate::scheduler;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use parking_lot::{Condvar, Mutex};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,11 +26,12 @@ thread_local! {
     /// Set on pool threads: a job dropped while its task runs there leaves its countdown in
     /// `FINISHED_JOB` instead of counting down at once.
     static ON_POOL_THREAD: Cell<bool> = const { Cell::new(false) };
-    /// The pool and runtime of the job whose task just ended on this pool thread. Its task drops
-    /// the job's future *before* it stores the output and wakes the `JoinHandle`; counting the
-    /// job as done only once `run` returns keeps a paused clock from jumping in between, while
-    /// the task that awaits the job is not yet woken.
-    static FINISHED_JOB: RefCell<Option<(Arc<Shared>, scheduler::Handle)>> = const { RefCell::new(None) };
+    /// The runtime of the job whose task just ended on this pool thread (always a job of this
+    /// thread's pool: a job runs, and its task completes, only where its pool polls it). Its task
+    /// drops the job's future *before* it stores the output and wakes the `JoinHandle`; counting
+    /// the job as done only once `run` returns keeps a paused clock from jumping in between,
+    /// while the task that awaits the job is not yet woken.
+    static FINISHED_JOB: Cell<Option<scheduler::Handle>> = const { Cell::new(None) };
 }
 
 pub(crate) struct BlockingPool {
@@ -138,8 +139,8 @@ impl Shared {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
                 job.run();
-                if let Some((pool, runtime)) = FINISHED_JOB.take() {
-                    pool.job_finished(&runtime);
+                if let Some(runtime) = FINISHED_JOB.take() {
+                    self.job_finished(&runtime);
                 }
                 state = self.state.lock();
                 continue;
@@ -227,17 +228,9 @@ impl<F> Drop for BlockingJob<F> {
         // ran: cancelled, or refused at shutdown, possibly another pool's dropped by a closure
         // that drops its runtime) finishes at once.
         if self.job.is_none() && ON_POOL_THREAD.get() {
-            let deferred = FINISHED_JOB.with(|finished| {
-                let mut finished = finished.borrow_mut();
-                let free = finished.is_none();
-                if free {
-                    *finished = Some((self.pool.clone(), self.runtime.clone()));
-                }
-                free
-            });
-            if deferred {
-                return;
-            }
+            let earlier = FINISHED_JOB.replace(Some(self.runtime.clone()));
+            debug_assert!(earlier.is_none(), "one blocking job finishes per task run");
+            return;
         }
         self.pool.job_finished(&self.runtime);
     }
