@@ -1,9 +1,13 @@
-//! The thread-local that tells `spawn`, `Handle::current` and `AsyncFd::new` which runtime they
-//! belong to, and that catches a `block_on` nested inside a runtime.
+//! The current runtime: the thread-local that tells `spawn`, `Handle::current`, timers and
+//! `AsyncFd::new` which runtime they belong to, and that catches a `block_on` nested inside a
+//! runtime.
+//!
+//! It sits above the schedulers (it holds a [`Scheduler`]): a scheduler never enters it itself;
+//! whoever drives one (`Runtime::block_on`, a worker thread's start, a blocking job) does.
 
-use crate::runtime::TryCurrentError;
-use crate::scheduler;
+use crate::scheduler::Scheduler;
 use std::cell::{Cell, RefCell};
+use std::fmt;
 use std::marker::PhantomData;
 
 thread_local! {
@@ -12,7 +16,7 @@ thread_local! {
 
 struct Context {
     /// The runtime that `spawn` uses on this thread: set by `block_on` and `Runtime::enter`.
-    handle: RefCell<Option<scheduler::Handle>>,
+    handle: RefCell<Option<Scheduler>>,
     /// Set while this thread drives a runtime (`block_on`); a nested `block_on` would deadlock.
     in_runtime: Cell<bool>,
 }
@@ -25,7 +29,7 @@ pub(crate) const OUTSIDE_RUNTIME: &str = "must be called from within a mini runt
 ///
 /// `f` runs on a clone of the handle, outside the thread-local's borrow, so that it may itself
 /// enter a runtime (a future dropped by `spawn` on a closed runtime may).
-pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Result<R, TryCurrentError> {
+pub(crate) fn with_current<R>(f: impl FnOnce(&Scheduler) -> R) -> Result<R, TryCurrentError> {
     match CONTEXT.try_with(|context| context.handle.borrow().clone()) {
         Ok(Some(handle)) => Ok(f(&handle)),
         Ok(None) => Err(TryCurrentError::no_context()),
@@ -36,11 +40,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Result
 /// Makes `handle` the current runtime until dropped; then the previous one is current again.
 /// Not `Send`: it must be dropped on the thread whose context it changed.
 pub(crate) struct SetCurrentGuard {
-    previous: Option<scheduler::Handle>,
+    previous: Option<Scheduler>,
     _not_send: PhantomData<*const ()>,
 }
 
-pub(crate) fn enter(handle: scheduler::Handle) -> SetCurrentGuard {
+pub(crate) fn enter(handle: Scheduler) -> SetCurrentGuard {
     let previous = CONTEXT.with(|context| context.handle.replace(Some(handle)));
     SetCurrentGuard {
         previous,
@@ -60,7 +64,7 @@ pub(crate) struct RuntimeGuard {
     _current: SetCurrentGuard,
 }
 
-pub(crate) fn enter_runtime(handle: scheduler::Handle) -> RuntimeGuard {
+pub(crate) fn enter_runtime(handle: Scheduler) -> RuntimeGuard {
     let nested = CONTEXT.with(|context| context.in_runtime.replace(true));
     if nested {
         panic!(
@@ -79,3 +83,40 @@ impl Drop for RuntimeGuard {
         let _ = CONTEXT.try_with(|context| context.in_runtime.set(false));
     }
 }
+
+/// Why [`Handle::try_current`](crate::runtime::Handle::try_current) found no runtime.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    thread_local_destroyed: bool,
+}
+
+impl TryCurrentError {
+    fn no_context() -> Self {
+        TryCurrentError {
+            thread_local_destroyed: false,
+        }
+    }
+
+    fn thread_local_destroyed() -> Self {
+        TryCurrentError {
+            thread_local_destroyed: true,
+        }
+    }
+
+    /// Whether this thread is exiting and its thread-locals are gone.
+    pub fn is_thread_local_destroyed(&self) -> bool {
+        self.thread_local_destroyed
+    }
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.thread_local_destroyed {
+            f.write_str("no mini runtime: this thread is exiting and its thread-local context is gone")
+        } else {
+            write!(f, "no mini runtime on this thread; this {OUTSIDE_RUNTIME}")
+        }
+    }
+}
+
+impl std::error::Error for TryCurrentError {}

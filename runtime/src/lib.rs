@@ -19,7 +19,6 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-mod blocking;
 mod context;
 mod coop;
 mod loom;

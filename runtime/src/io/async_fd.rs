@@ -57,7 +57,7 @@ impl<T: AsFd> AsyncFd<T> {
     /// # Panics
     /// If called outside a mini runtime.
     pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
-        let Ok(reactor) = context::with_current(|handle| handle.reactor().clone()) else {
+        let Ok(reactor) = context::with_current(|scheduler| scheduler.drivers().reactor.clone()) else {
             panic!("`AsyncFd::new` {}", context::OUTSIDE_RUNTIME)
         };
         AsyncFd::register(&reactor, inner)

@@ -1,7 +1,8 @@
 //! `Builder`: how a runtime is configured before it starts.
 
 use super::Runtime;
-use crate::scheduler::{self, current_thread, multi_thread, Config};
+use crate::context;
+use crate::scheduler::{Config, Scheduler, ThreadHooks};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -32,47 +33,6 @@ pub struct Builder {
 enum Flavor {
     CurrentThread,
     MultiThread,
-}
-
-type Callback = Arc<dyn Fn() + Send + Sync>;
-
-/// What the runtime's own threads (workers and blocking threads) are named and run when they
-/// start and stop.
-#[derive(Clone)]
-pub(crate) struct ThreadHooks {
-    pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
-    pub(crate) on_start: Option<Callback>,
-    pub(crate) on_stop: Option<Callback>,
-}
-
-impl ThreadHooks {
-    /// Starts a thread that runs `body` between the start and stop callbacks.
-    pub(crate) fn spawn<T: Send + 'static>(
-        &self,
-        body: impl FnOnce() -> T + Send + 'static,
-    ) -> io::Result<std::thread::JoinHandle<T>> {
-        let hooks = self.clone();
-        std::thread::Builder::new().name((self.name)()).spawn(move || {
-            if let Some(on_start) = &hooks.on_start {
-                on_start();
-            }
-            let output = body();
-            if let Some(on_stop) = &hooks.on_stop {
-                on_stop();
-            }
-            output
-        })
-    }
-}
-
-impl Default for ThreadHooks {
-    fn default() -> Self {
-        ThreadHooks {
-            name: Arc::new(|| "mini-worker".to_owned()),
-            on_start: None,
-            on_stop: None,
-        }
-    }
 }
 
 impl Builder {
@@ -188,13 +148,7 @@ impl Builder {
     /// positive number, or if `start_paused` was asked of a multi-threaded runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
         match self.flavor {
-            Flavor::CurrentThread => {
-                let (scheduler, handle) = current_thread::CurrentThread::new(self.config)?;
-                Ok(Runtime::from_parts(
-                    scheduler::Scheduler::CurrentThread(scheduler),
-                    scheduler::Handle::CurrentThread(handle),
-                ))
-            }
+            Flavor::CurrentThread => Ok(Runtime::from_scheduler(Scheduler::new_current_thread(self.config)?)),
             Flavor::MultiThread => {
                 if self.config.start_paused {
                     return Err(io::Error::new(
@@ -207,11 +161,10 @@ impl Builder {
                     Some(workers) => workers,
                     None => default_worker_threads()?,
                 };
-                let (scheduler, handle) = multi_thread::MultiThread::new(self.config, workers, self.hooks.clone())?;
-                Ok(Runtime::from_parts(
-                    scheduler::Scheduler::MultiThread(scheduler),
-                    scheduler::Handle::MultiThread(handle),
-                ))
+                // Each worker thread drives the runtime for its whole life.
+                let scheduler =
+                    Scheduler::new_multi_thread(self.config, workers, self.hooks.clone(), context::enter_runtime)?;
+                Ok(Runtime::from_scheduler(scheduler))
             }
         }
     }

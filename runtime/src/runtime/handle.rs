@@ -1,7 +1,7 @@
 //! `Handle`: a cloneable reference to a runtime, usable from any thread.
 
-use crate::context;
-use crate::scheduler;
+use crate::context::{self, TryCurrentError};
+use crate::scheduler::Scheduler;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
@@ -17,7 +17,7 @@ use std::marker::PhantomData;
 /// ```
 #[derive(Clone)]
 pub struct Handle {
-    pub(crate) inner: scheduler::Handle,
+    pub(crate) inner: Scheduler,
 }
 
 impl Handle {
@@ -76,40 +76,3 @@ impl fmt::Debug for EnterGuard<'_> {
         f.debug_struct("EnterGuard").finish_non_exhaustive()
     }
 }
-
-/// Why [`Handle::try_current`] found no runtime.
-#[derive(Debug)]
-pub struct TryCurrentError {
-    thread_local_destroyed: bool,
-}
-
-impl TryCurrentError {
-    pub(crate) fn no_context() -> Self {
-        TryCurrentError {
-            thread_local_destroyed: false,
-        }
-    }
-
-    pub(crate) fn thread_local_destroyed() -> Self {
-        TryCurrentError {
-            thread_local_destroyed: true,
-        }
-    }
-
-    /// Whether this thread is exiting and its thread-locals are gone.
-    pub fn is_thread_local_destroyed(&self) -> bool {
-        self.thread_local_destroyed
-    }
-}
-
-impl fmt::Display for TryCurrentError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.thread_local_destroyed {
-            f.write_str("no mini runtime: this thread is exiting and its thread-local context is gone")
-        } else {
-            write!(f, "no mini runtime on this thread; this {}", context::OUTSIDE_RUNTIME)
-        }
-    }
-}
-
-impl std::error::Error for TryCurrentError {}

@@ -4,12 +4,13 @@
 mod builder;
 mod handle;
 
-pub(crate) use builder::ThreadHooks;
+pub use crate::context::TryCurrentError;
 pub use builder::{Builder, WORKER_THREADS_ENV};
-pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use handle::{EnterGuard, Handle};
 
-use crate::scheduler::{self, Scheduler};
-use crate::task::JoinHandle;
+use crate::context;
+use crate::scheduler::Scheduler;
+use crate::task::{JoinHandle, LocalSet};
 use std::future::Future;
 use std::io;
 
@@ -29,7 +30,6 @@ use std::io;
 /// I/O objects that outlive their runtime return an error when they wait.
 pub struct Runtime {
     handle: Handle,
-    scheduler: Scheduler,
 }
 
 impl Runtime {
@@ -43,10 +43,9 @@ impl Runtime {
         Builder::new_multi_thread().build()
     }
 
-    pub(crate) fn from_parts(scheduler: Scheduler, handle: scheduler::Handle) -> Runtime {
+    pub(crate) fn from_scheduler(scheduler: Scheduler) -> Runtime {
         Runtime {
-            handle: Handle { inner: handle },
-            scheduler,
+            handle: Handle { inner: scheduler },
         }
     }
 
@@ -58,15 +57,9 @@ impl Runtime {
     /// If called from inside a runtime (a task, or another `block_on` on this thread): blocking
     /// there would stall every task of that runtime. Use `.await` instead.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        match (&self.scheduler, &self.handle.inner) {
-            (Scheduler::CurrentThread(scheduler), scheduler::Handle::CurrentThread(handle)) => {
-                scheduler.block_on(handle, future)
-            }
-            (Scheduler::MultiThread(scheduler), scheduler::Handle::MultiThread(handle)) => {
-                scheduler.block_on(handle, future)
-            }
-            _ => unreachable!("a runtime's scheduler and handle are of the same flavor"),
-        }
+        let scheduler = &self.handle.inner;
+        let _runtime = context::enter_runtime(scheduler.clone());
+        scheduler.block_on(future)
     }
 
     /// Spawns a task on this runtime; it runs when the runtime does (inside `block_on`).
@@ -99,15 +92,11 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, blocking_timeout: Option<std::time::Duration>) {
-        match (&self.scheduler, &self.handle.inner) {
-            (Scheduler::CurrentThread(scheduler), scheduler::Handle::CurrentThread(handle)) => {
-                scheduler.shutdown(handle, blocking_timeout)
-            }
-            (Scheduler::MultiThread(scheduler), scheduler::Handle::MultiThread(handle)) => {
-                scheduler.shutdown(handle, blocking_timeout)
-            }
-            _ => unreachable!("a runtime's scheduler and handle are of the same flavor"),
-        }
+        // Entered, so that futures dropped by the shutdown may use the runtime (`spawn` is
+        // refused with a cancelled task).
+        let scheduler = &self.handle.inner;
+        let _enter = context::enter(scheduler.clone());
+        scheduler.shutdown(blocking_timeout);
     }
 }
 
@@ -119,10 +108,16 @@ impl Drop for Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let flavor = match self.scheduler {
-            Scheduler::CurrentThread(_) => "current_thread",
-            Scheduler::MultiThread(_) => "multi_thread",
-        };
-        f.debug_struct("Runtime").field("flavor", &flavor).finish()
+        f.debug_struct("Runtime")
+            .field("flavor", &self.handle.inner.flavor_name())
+            .finish()
+    }
+}
+
+impl LocalSet {
+    /// `runtime.block_on(self.run_until(future))`: the runtime's I/O, timers and `spawn` are
+    /// available to the set's tasks.
+    pub fn block_on<F: Future>(&self, runtime: &Runtime, future: F) -> F::Output {
+        runtime.block_on(self.run_until(future))
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - `local_queue` (in the `Core`): a FIFO touched only by the thread inside `block_on`, without
 //!   a lock. Tasks spawned or woken on that thread go here, behind the tasks already queued.
-//! - `inject` (in `Shared`): tasks spawned or woken from any other thread (or while no thread is
+//!   While that thread drives the runtime, the core is its current core (`current_core.rs`).
+//! - `inject` (in `CurrentThread`): tasks spawned or woken from any other thread (or while no thread is
 //!   inside `block_on`) go here, under a lock; the runtime pops it when the local queue is empty,
 //!   and first every `global_queue_interval` ticks so that remote work is never starved.
 //!
@@ -27,27 +28,40 @@
 //! sees `parked` and writes the eventfd. The eventfd is written only then, so a busy runtime pays
 //! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
 
+use super::blocking::JobOwner;
+use super::current_core::{self, RunsCore};
 use super::inject::Inject;
-use super::{Config, Drivers, ThreadWaker};
-use crate::context;
+use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::time::timers::{TimerDriver, Timers};
 use crate::util::thread_id;
+use crate::util::thread_waker::current_thread_waker;
 use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::ptr::{self, NonNull};
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
-/// What the `Runtime` owns: the core, waiting in its slot while no thread runs `block_on`.
+/// The scheduler, shared by every task, waker and thread of the runtime.
 pub(crate) struct CurrentThread {
+    /// The core, waiting here while no thread runs `block_on`.
     slot: Mutex<CoreSlot>,
+    inject: Inject<Arc<CurrentThread>>,
+    owned: OwnedTasks<Arc<CurrentThread>>,
+    /// Set while the runtime's thread is (about to be) blocked in `epoll_wait`.
+    parked: AtomicBool,
+    /// Set when the `block_on` future's waker fires.
+    main_woken: AtomicBool,
+    /// The thread (`util::thread_id`) whose `spawn_local` tasks this runtime holds; 0 if none ever.
+    local_owner: AtomicU64,
+    pub(crate) drivers: Drivers,
+    config: Config,
 }
 
 struct CoreSlot {
@@ -57,57 +71,20 @@ struct CoreSlot {
 }
 
 /// What only the thread inside `block_on` touches.
-struct Core {
-    local_queue: RefCell<VecDeque<Notified<Arc<Handle>>>>,
+pub(crate) struct Core {
+    local_queue: RefCell<VecDeque<Notified<Arc<CurrentThread>>>>,
     tick: Cell<u32>,
     /// Polls (of tasks and of the `block_on` future) since the reactor was last checked.
     polls_since_io: Cell<u32>,
     driver: RefCell<Driver>,
 }
 
-/// What every task, waker and thread shares.
-pub(crate) struct Handle {
-    shared: Shared,
-    pub(crate) drivers: Drivers,
-    config: Config,
-}
-
-struct Shared {
-    inject: Inject<Arc<Handle>>,
-    owned: OwnedTasks<Arc<Handle>>,
-    /// Set while the runtime's thread is (about to be) blocked in `epoll_wait`.
-    parked: AtomicBool,
-    /// Set when the `block_on` future's waker fires.
-    main_woken: AtomicBool,
-    /// The thread (`util::thread_id`) whose `spawn_local` tasks this runtime holds; 0 if none ever.
-    local_owner: AtomicU64,
-}
-
-thread_local! {
-    /// The core being driven by this thread's `block_on`, if any.
-    static RUNNING: Cell<Option<NonNull<Running>>> = const { Cell::new(None) };
-}
-
-/// Lives on `block_on`'s stack while it drives the core; `RUNNING` points at it.
-struct Running {
-    handle: *const Handle,
-    core: *const Core,
-}
-
-/// Calls `f` with the core if this thread is driving `handle`'s runtime.
-fn with_running_core<R>(handle: &Handle, f: impl FnOnce(&Core) -> R) -> Option<R> {
-    let running = RUNNING.try_with(Cell::get).ok().flatten()?;
-    // SAFETY: RUNNING only points at a live `Running` on this thread's stack (reset on exit).
-    let running = unsafe { running.as_ref() };
-    if !ptr::eq(running.handle, handle) {
-        return None;
-    }
-    // SAFETY: the core outlives `Running`, and we are on the thread that owns it.
-    Some(f(unsafe { &*running.core }))
+impl RunsCore for CurrentThread {
+    type Core = Core;
 }
 
 impl CurrentThread {
-    pub(crate) fn new(config: Config) -> std::io::Result<(CurrentThread, Arc<Handle>)> {
+    pub(crate) fn new(config: Config) -> std::io::Result<Arc<CurrentThread>> {
         let (drivers, driver) = Drivers::new(&config)?;
         let core = Box::new(Core {
             local_queue: RefCell::new(VecDeque::with_capacity(64)),
@@ -115,32 +92,30 @@ impl CurrentThread {
             polls_since_io: Cell::new(0),
             driver: RefCell::new(driver),
         });
-        let handle = Arc::new(Handle {
-            shared: Shared {
-                inject: Inject::new(),
-                owned: OwnedTasks::new(),
-                parked: AtomicBool::new(false),
-                main_woken: AtomicBool::new(false),
-                local_owner: AtomicU64::new(0),
-            },
+        Ok(Arc::new(CurrentThread {
+            slot: Mutex::new(CoreSlot {
+                core: Some(core),
+                waiters: Vec::new(),
+            }),
+            inject: Inject::new(),
+            owned: OwnedTasks::new(),
+            parked: AtomicBool::new(false),
+            main_woken: AtomicBool::new(false),
+            local_owner: AtomicU64::new(0),
             drivers,
             config,
-        });
-        let slot = Mutex::new(CoreSlot {
-            core: Some(core),
-            waiters: Vec::new(),
-        });
-        Ok((CurrentThread { slot }, handle))
+        }))
     }
 
-    pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
-        let _runtime = context::enter_runtime(super::Handle::CurrentThread(handle.clone()));
+    /// Runs `future` to completion on this thread, with the tasks (the caller has entered the
+    /// runtime).
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
         // `Some` until it completes, so that it can be dropped in place while this thread still
         // holds the core (its `Drop` may use the runtime, with `spawn_local` for one).
         let mut future = std::pin::pin!(Some(future));
         // Another thread may be inside `block_on` with the core: poll our future meanwhile, and
         // take the core when it comes back.
-        let thread_waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+        let thread_waker = current_thread_waker();
         let mut cx = Context::from_waker(&thread_waker);
         let core = loop {
             {
@@ -162,77 +137,83 @@ impl CurrentThread {
             thread::park();
         };
         let guard = CoreGuard {
-            owner: self,
-            handle,
+            handle: self,
             core: Some(core),
         };
         // Checked with the core in hand: while we waited, the thread that held it may have
         // spawned `!Send` tasks. On panic the guard hands the core back.
-        handle.check_local_owner();
+        self.check_local_owner();
         guard.block_on(future)
     }
 
-    /// Runtime shutdown: cancels every task (dropping its future), drops every queued task,
-    /// and fails every I/O registration.
-    pub(crate) fn shutdown(&self, handle: &Arc<Handle>, blocking_timeout: Option<std::time::Duration>) {
+    /// Runtime shutdown (the caller has entered the runtime): cancels every task (dropping its
+    /// future), drops every queued task, and fails every I/O registration.
+    pub(crate) fn shutdown(self: &Arc<Self>, blocking_timeout: Option<std::time::Duration>) {
         let Some(core) = self.slot.lock().core.take() else {
             // A `block_on` on another thread still holds the core: it cannot, since dropping the
             // runtime needs it to be unborrowed. Nothing to do but leave the tasks to leak.
             return;
         };
-        let _enter = context::enter(super::Handle::CurrentThread(handle.clone()));
-        let running = Running {
-            handle: Arc::as_ptr(handle),
-            core: &*core,
-        };
-        let _running = RunningGuard::set(&running);
-        let shared = &handle.shared;
-        let local_owner = shared.local_owner.load(Acquire);
-        let owns_local_tasks = local_owner == 0 || local_owner == thread_id::current();
-        for task in shared.owned.close_and_drain() {
-            if task.is_local() && !owns_local_tasks {
-                // A `!Send` future must not be dropped on this thread: leak it (documented on
-                // `spawn_local`).
-                std::mem::forget(task);
-            } else {
-                task.shutdown();
+        current_core::run(&**self, &core, || {
+            let local_owner = self.local_owner.load(Acquire);
+            let owns_local_tasks = local_owner == 0 || local_owner == thread_id::current();
+            for task in self.owned.close_and_drain() {
+                if task.is_local() && !owns_local_tasks {
+                    // A `!Send` future must not be dropped on this thread: leak it (documented
+                    // on `spawn_local`).
+                    std::mem::forget(task);
+                } else {
+                    task.shutdown();
+                }
             }
-        }
-        // Dropping queued tasks can drop outputs, whose Drop can wake or spawn: repeat until dry.
-        loop {
-            let local = std::mem::take(&mut *core.local_queue.borrow_mut());
-            let remote = shared.inject.close();
-            if local.is_empty() && remote.is_empty() {
-                break;
+            // Dropping queued tasks can drop outputs, whose Drop can wake or spawn: repeat until
+            // dry.
+            loop {
+                let local = std::mem::take(&mut *core.local_queue.borrow_mut());
+                let remote = self.inject.close();
+                if local.is_empty() && remote.is_empty() {
+                    break;
+                }
+                drop(local);
+                drop(remote);
             }
-            drop(local);
-            drop(remote);
-        }
-        handle.drivers.shutdown(blocking_timeout);
+            self.drivers.shutdown(blocking_timeout);
+        });
     }
 }
 
 /// Returns the core to its slot when `block_on` ends, by return or by panic.
 struct CoreGuard<'a> {
-    owner: &'a CurrentThread,
-    handle: &'a Arc<Handle>,
+    handle: &'a Arc<CurrentThread>,
     core: Option<Box<Core>>,
 }
 
 impl CoreGuard<'_> {
-    fn block_on<F: Future>(self, mut future: std::pin::Pin<&mut Option<F>>) -> F::Output {
+    fn block_on<F: Future>(self, future: std::pin::Pin<&mut Option<F>>) -> F::Output {
         let core: &Core = self.core.as_deref().expect("the core is present until the guard drops");
-        let handle = self.handle;
-        let running = Running {
-            handle: Arc::as_ptr(handle),
-            core,
+        current_core::run(&**self.handle, core, || core.block_on(self.handle, future))
+    }
+}
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        let waiters = {
+            let mut slot = self.handle.slot.lock();
+            slot.core = self.core.take();
+            std::mem::take(&mut slot.waiters)
         };
-        let _running = RunningGuard::set(&running);
+        waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl Core {
+    /// The loop: polls the `block_on` future when woken, runs tasks, parks.
+    fn block_on<F: Future>(&self, handle: &Arc<CurrentThread>, mut future: std::pin::Pin<&mut Option<F>>) -> F::Output {
         let main_waker = Waker::from(handle.clone());
         let mut cx = Context::from_waker(&main_waker);
-        handle.shared.main_woken.store(true, Relaxed);
+        handle.main_woken.store(true, Relaxed);
         loop {
-            if handle.shared.main_woken.swap(false, AcqRel) {
+            if handle.main_woken.swap(false, AcqRel) {
                 let running = future
                     .as_mut()
                     .as_pin_mut()
@@ -241,46 +222,18 @@ impl CoreGuard<'_> {
                     future.set(None);
                     return output;
                 }
-                core.count_poll(handle);
+                self.count_poll(handle);
             }
-            core.run_tasks(handle);
+            self.run_tasks(handle);
         }
     }
-}
 
-impl Drop for CoreGuard<'_> {
-    fn drop(&mut self) {
-        let waiters = {
-            let mut slot = self.owner.slot.lock();
-            slot.core = self.core.take();
-            std::mem::take(&mut slot.waiters)
-        };
-        waiters.into_iter().for_each(Waker::wake);
-    }
-}
-
-/// Points `RUNNING` at a `Running` and restores the previous value on drop.
-struct RunningGuard(Option<NonNull<Running>>);
-
-impl RunningGuard {
-    fn set(running: &Running) -> RunningGuard {
-        RunningGuard(RUNNING.with(|cell| cell.replace(Some(NonNull::from(running)))))
-    }
-}
-
-impl Drop for RunningGuard {
-    fn drop(&mut self) {
-        RUNNING.with(|cell| cell.set(self.0));
-    }
-}
-
-impl Core {
     /// Runs up to `event_interval` tasks; parks if the queues run dry (unless the `block_on`
     /// future is waiting to be polled).
-    fn run_tasks(&self, handle: &Handle) {
+    fn run_tasks(&self, handle: &CurrentThread) {
         for _ in 0..handle.config.event_interval {
             let Some(task) = self.next_task(handle) else {
-                if !handle.shared.main_woken.load(Acquire) {
+                if !handle.main_woken.load(Acquire) {
                     self.park(handle);
                 }
                 return;
@@ -293,7 +246,7 @@ impl Core {
     /// Counts one poll; after `event_interval` polls without a look at the reactor, checks it
     /// without blocking, so that tasks (or a `block_on` future) that keep waking themselves
     /// cannot starve I/O.
-    fn count_poll(&self, handle: &Handle) {
+    fn count_poll(&self, handle: &CurrentThread) {
         let polls = self.polls_since_io.get() + 1;
         if polls < handle.config.event_interval {
             self.polls_since_io.set(polls);
@@ -305,29 +258,28 @@ impl Core {
 
     /// Parking with the clock paused: first collect the I/O that is ready; if that woke nothing,
     /// jump the clock to the next timer instead of sleeping; with no timer, wait for I/O.
-    fn park_paused(&self, handle: &Handle) {
+    fn park_paused(&self, handle: &CurrentThread) {
         self.turn(handle, Some(std::time::Duration::ZERO));
-        let shared = &handle.shared;
         // A running blocking job may be about to wake a task: let it, rather than jump the clock.
         // Read before the queues: a job stops counting only after its task woke the JoinHandle,
         // so a job not seen here has its wake in the queues read next.
         let busy = handle.drivers.blocking.is_busy();
-        let idle = self.local_queue.borrow().is_empty() && shared.inject.is_empty() && !shared.main_woken.load(SeqCst);
+        let idle = self.local_queue.borrow().is_empty() && handle.inject.is_empty() && !handle.main_woken.load(SeqCst);
         if idle && (busy || !handle.drivers.timers.auto_advance()) {
             self.turn(handle, None);
         }
     }
 
     /// Waits for I/O events (at most `timeout`), then fires the timers that are due.
-    fn turn(&self, handle: &Handle, timeout: Option<std::time::Duration>) {
+    fn turn(&self, handle: &CurrentThread, timeout: Option<std::time::Duration>) {
         self.driver.borrow_mut().turn(timeout);
         handle.drivers.timers.process();
     }
 
-    fn next_task(&self, handle: &Handle) -> Option<Notified<Arc<Handle>>> {
+    fn next_task(&self, handle: &CurrentThread) -> Option<Notified<Arc<CurrentThread>>> {
         let tick = self.tick.get();
         self.tick.set(tick.wrapping_add(1));
-        let inject = &handle.shared.inject;
+        let inject = &handle.inject;
         if tick % handle.config.global_queue_interval == 0 {
             inject.pop().or_else(|| self.local_queue.borrow_mut().pop_front())
         } else {
@@ -337,8 +289,8 @@ impl Core {
     }
 
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
-    fn park(&self, handle: &Handle) {
-        if handle.shared.prepare_park() {
+    fn park(&self, handle: &CurrentThread) {
+        if handle.prepare_park() {
             if handle.drivers.timers.is_paused() {
                 self.park_paused(handle);
             } else {
@@ -346,11 +298,11 @@ impl Core {
             }
             self.polls_since_io.set(0);
         }
-        handle.shared.parked.store(false, SeqCst);
+        handle.parked.store(false, SeqCst);
     }
 }
 
-impl Shared {
+impl CurrentThread {
     /// Announces that the runtime's thread is about to block; returns `false` if work arrived
     /// after all (then it must not block).
     fn prepare_park(&self) -> bool {
@@ -367,7 +319,7 @@ impl Shared {
     }
 }
 
-impl Handle {
+impl CurrentThread {
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -383,13 +335,13 @@ impl Handle {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.shared.local_owner.store(thread_id::current(), Release);
+        self.local_owner.store(thread_id::current(), Release);
         self.bind(future, true)
     }
 
     fn bind<F: Future + 'static>(self: &Arc<Self>, future: F, is_local: bool) -> JoinHandle<F::Output> {
         let (task, notified, join) = task::new_task(future, self.clone(), is_local);
-        if let Some(notified) = self.shared.owned.bind(task, notified) {
+        if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule(notified);
         }
         join
@@ -397,8 +349,8 @@ impl Handle {
 
     /// Panics if the runtime holds `!Send` tasks that belong to another thread.
     fn check_local_owner(&self) {
-        let owner = self.shared.local_owner.load(Acquire);
-        if owner != 0 && owner != thread_id::current() && self.shared.owned.has_local_tasks() {
+        let owner = self.local_owner.load(Acquire);
+        if owner != 0 && owner != thread_id::current() && self.owned.has_local_tasks() {
             panic!(
                 "this mini runtime holds tasks from `spawn_local`, which may only run on the thread \
                  that spawned them; call `block_on` on that thread"
@@ -415,45 +367,62 @@ impl Handle {
 
     /// Wakes the runtime's thread if it is blocked in `epoll_wait`.
     fn unpark(&self) {
-        if self.shared.take_parked() {
+        if self.take_parked() {
             self.drivers.reactor.unpark();
         }
     }
 
     /// Whether this thread is inside `block_on` for this runtime.
     pub(crate) fn is_current(&self) -> bool {
-        with_running_core(self, |_| ()).is_some()
+        current_core::with(self, |_| ()).is_some()
     }
 }
 
-impl Schedule for Arc<Handle> {
+impl TimerDriver for CurrentThread {
+    fn timers(&self) -> &Timers {
+        &self.drivers.timers
+    }
+
+    fn timer_armed(&self, _tick: u64) {
+        self.wake_parked_from_elsewhere();
+    }
+}
+
+impl JobOwner for CurrentThread {
+    /// A runtime with paused time may be waiting for the job before it lets the clock jump.
+    fn blocking_job_done(&self) {
+        self.wake_parked_from_elsewhere();
+    }
+}
+
+impl Schedule for Arc<CurrentThread> {
     fn schedule(&self, task: Notified<Self>) {
         let mut task = Some(task);
-        with_running_core(self, |core| {
+        current_core::with(&**self, |core| {
             if let Some(task) = task.take() {
                 core.local_queue.borrow_mut().push_back(task);
             }
         });
         if let Some(task) = task {
-            if self.shared.inject.push(task) {
+            if self.inject.push(task) {
                 self.unpark();
             }
         }
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        self.shared.owned.remove(task)
+        self.owned.remove(task)
     }
 }
 
 /// The `block_on` future's waker.
-impl Wake for Handle {
+impl Wake for CurrentThread {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.shared.main_woken.store(true, SeqCst);
+        self.main_woken.store(true, SeqCst);
         self.wake_parked_from_elsewhere();
     }
 }
@@ -469,18 +438,18 @@ mod loom_models {
     #[test]
     fn loom_remote_spawn_racing_park_wakes_the_runtime() {
         loom::model(|| {
-            let (_scheduler, handle) = CurrentThread::new(Config::default()).unwrap();
+            let handle = CurrentThread::new(Config::default()).unwrap();
             let spawner = {
                 let handle = handle.clone();
                 thread::spawn(move || drop(handle.spawn(async {})))
             };
-            let blocks = handle.shared.prepare_park();
+            let blocks = handle.prepare_park();
             spawner.join().unwrap();
             assert!(
                 !blocks || handle.drivers.reactor.take_unpark(),
                 "the runtime would sleep with a task queued"
             );
-            handle.shared.inject.close();
+            handle.inject.close();
         });
     }
 }

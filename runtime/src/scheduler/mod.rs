@@ -1,155 +1,146 @@
-//! Schedulers: who runs tasks, on which threads, in which order. Two flavors sit behind the same
-//! `Handle`: the current-thread scheduler (every task on the thread in `block_on`) and the
-//! work-stealing multi-threaded one (worker threads, each with its own run queue).
+//! Schedulers: who runs tasks, on which threads, in which order.
+//!
+//! A runtime's [`Scheduler`] is one of two flavors: the current-thread scheduler (every task on
+//! the thread in `block_on`) and the work-stealing multi-threaded one (worker threads, each with
+//! its own run queue). Both hold the same [`Drivers`] (reactor, timers, blocking pool). Two
+//! more schedulers run tasks inside a runtime: the blocking pool (`blocking.rs`, closures on
+//! threads of their own) and `LocalSet` (`local_set.rs`, `!Send` tasks inside one future).
+//!
+//! Every decision that depends on the flavor is one `match` in this file; the flavors know
+//! nothing of each other, nor of the thread-local "current runtime" (`context.rs`, one floor
+//! up), which the caller enters before it drives a scheduler.
 
-pub(crate) mod current_thread;
+pub(crate) mod blocking;
+mod config;
+mod current_core;
+mod current_thread;
+mod drivers;
 mod inject;
-pub(crate) mod multi_thread;
+pub(crate) mod local_set;
+mod multi_thread;
+mod task_queue;
 
-use crate::blocking::BlockingPool;
-use crate::reactor::{Driver, Reactor};
+pub(crate) use config::{Config, ThreadHooks};
+pub(crate) use drivers::Drivers;
+
+use self::blocking::JobOwner;
+use self::current_thread::CurrentThread;
+use self::multi_thread::MultiThread;
 use crate::task::JoinHandle;
-use crate::time::timers::Timers;
+use crate::time::timers::TimerDriver;
 use std::future::Future;
+use std::io;
 use std::sync::Arc;
-use std::task::Wake;
-use std::thread::Thread;
+use std::time::Duration;
 
-/// Tunables, set through the runtime `Builder`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Config {
-    /// Tasks run between two non-blocking checks of the reactor. 61, as in tokio: an
-    /// `epoll_wait` costs about as much as a short poll, so this keeps its cost near 2 % of a
-    /// busy loop while a ready socket waits at most 61 polls.
-    pub(crate) event_interval: u32,
-    /// Every this many ticks the inject queue is checked before the local queue. 31, as in tokio,
-    /// so that wakes from other threads are never starved by a busy local queue.
-    pub(crate) global_queue_interval: u32,
-    /// Whether the clock starts paused (tests; current-thread only).
-    pub(crate) start_paused: bool,
-    /// The most threads the blocking pool starts.
-    pub(crate) max_blocking_threads: usize,
-    /// How long an idle blocking thread waits for work before it exits.
-    pub(crate) blocking_keep_alive: std::time::Duration,
+/// A runtime's scheduler: the cheap, cloneable handle that every task, waker and thread of the
+/// runtime shares, and that the `Runtime` drives and shuts down. One variant per flavor.
+#[derive(Clone)]
+pub(crate) enum Scheduler {
+    CurrentThread(Arc<CurrentThread>),
+    MultiThread(Arc<MultiThread>),
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            event_interval: 61,
-            global_queue_interval: 31,
-            start_paused: false,
-            max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
-            blocking_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
+/// Why `spawn_local` cannot spawn on a runtime.
+pub(crate) enum SpawnLocalError {
+    /// The runtime is multi-threaded: its tasks move between threads.
+    MultiThread,
+    /// This thread is not inside the runtime's `block_on`.
+    NotOnRuntimeThread,
+}
+
+impl Scheduler {
+    pub(crate) fn new_current_thread(config: Config) -> io::Result<Scheduler> {
+        Ok(Scheduler::CurrentThread(CurrentThread::new(config)?))
+    }
+
+    /// Starts `workers` worker threads; each calls `enter` with the new scheduler first and keeps
+    /// what it returns until it exits.
+    pub(crate) fn new_multi_thread<G: 'static>(
+        config: Config,
+        workers: usize,
+        hooks: ThreadHooks,
+        enter: impl Fn(Scheduler) -> G + Send + Sync + 'static,
+    ) -> io::Result<Scheduler> {
+        let enter = move |scheduler: &Arc<MultiThread>| enter(Scheduler::MultiThread(scheduler.clone()));
+        Ok(Scheduler::MultiThread(MultiThread::new(config, workers, hooks, enter)?))
+    }
+
+    /// Runs `future` to completion on this thread. The caller has entered the runtime.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self {
+            Scheduler::CurrentThread(scheduler) => scheduler.block_on(future),
+            Scheduler::MultiThread(scheduler) => scheduler.block_on(future),
         }
     }
-}
 
-/// What every runtime has besides its scheduler, whatever the flavor: the reactor (its shared
-/// half), the timers and the blocking pool.
-pub(crate) struct Drivers {
-    pub(crate) reactor: Arc<Reactor>,
-    pub(crate) timers: Timers,
-    pub(crate) blocking: BlockingPool,
-}
-
-impl Drivers {
-    /// Creates them for `config`; the reactor's `Driver` (the half that waits in `epoll_wait`)
-    /// goes to the scheduler.
-    pub(crate) fn new(config: &Config) -> std::io::Result<(Drivers, Driver)> {
-        let (reactor, driver) = Reactor::new()?;
-        let drivers = Drivers {
-            reactor,
-            timers: Timers::new(config.start_paused),
-            blocking: BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive),
-        };
-        Ok((drivers, driver))
+    /// Cancels every task, then shuts the drivers down. The caller has entered the runtime.
+    pub(crate) fn shutdown(&self, blocking_timeout: Option<Duration>) {
+        match self {
+            Scheduler::CurrentThread(scheduler) => scheduler.shutdown(blocking_timeout),
+            Scheduler::MultiThread(scheduler) => scheduler.shutdown(blocking_timeout),
+        }
     }
 
-    /// Runtime shutdown, once the tasks are cancelled: I/O that outlives the runtime fails,
-    /// sleeps that outlive it panic when polled, and blocking jobs are waited for (at most
-    /// `blocking_timeout`).
-    pub(crate) fn shutdown(&self, blocking_timeout: Option<std::time::Duration>) {
-        self.reactor.shutdown();
-        self.timers.shutdown();
-        self.blocking.shutdown(blocking_timeout);
-    }
-}
-
-/// What the `Runtime` owns besides the handle: the parts only it may drive or shut down.
-pub(crate) enum Scheduler {
-    CurrentThread(current_thread::CurrentThread),
-    MultiThread(multi_thread::MultiThread),
-}
-
-/// A cheap, cloneable reference to a runtime's scheduler, shared by every task it runs.
-#[derive(Clone)]
-pub(crate) enum Handle {
-    CurrentThread(Arc<current_thread::Handle>),
-    MultiThread(Arc<multi_thread::Handle>),
-}
-
-impl Handle {
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         match self {
-            Handle::CurrentThread(handle) => handle.spawn(future),
-            Handle::MultiThread(handle) => handle.spawn(future),
+            Scheduler::CurrentThread(scheduler) => scheduler.spawn(future),
+            Scheduler::MultiThread(scheduler) => scheduler.spawn(future),
         }
     }
 
-    /// The reactor, timers and blocking pool, which both flavors hold the same way.
+    /// Spawns a `!Send` future, if this thread is the one inside this runtime's `block_on`
+    /// (the only place its tasks are polled).
+    pub(crate) fn spawn_local<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnLocalError>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        match self {
+            Scheduler::CurrentThread(scheduler) if scheduler.is_current() => Ok(scheduler.spawn_local(future)),
+            Scheduler::CurrentThread(_) => Err(SpawnLocalError::NotOnRuntimeThread),
+            Scheduler::MultiThread(_) => Err(SpawnLocalError::MultiThread),
+        }
+    }
+
+    /// The reactor, timers and blocking pool, which every flavor holds the same way.
     pub(crate) fn drivers(&self) -> &Drivers {
         match self {
-            Handle::CurrentThread(handle) => &handle.drivers,
-            Handle::MultiThread(handle) => &handle.drivers,
+            Scheduler::CurrentThread(scheduler) => &scheduler.drivers,
+            Scheduler::MultiThread(scheduler) => &scheduler.drivers,
         }
     }
 
-    pub(crate) fn reactor(&self) -> &Arc<Reactor> {
-        &self.drivers().reactor
-    }
-
-    pub(crate) fn blocking(&self) -> &BlockingPool {
-        &self.drivers().blocking
-    }
-
-    pub(crate) fn timers(&self) -> &Timers {
-        &self.drivers().timers
-    }
-
-    /// A timer was armed or moved to `tick`: a thread blocked in `epoll_wait` until a later
-    /// tick must wake up and recompute how long it may sleep.
-    pub(crate) fn timer_armed(&self, tick: u64) {
+    /// What a timer holds: the timers and how to wake the thread parked on them.
+    pub(crate) fn timer_driver(&self) -> Arc<dyn TimerDriver> {
         match self {
-            Handle::CurrentThread(handle) => handle.wake_parked_from_elsewhere(),
-            Handle::MultiThread(handle) => handle.timer_armed(tick),
+            Scheduler::CurrentThread(scheduler) => scheduler.clone(),
+            Scheduler::MultiThread(scheduler) => scheduler.clone(),
         }
     }
 
-    /// A blocking job ended: a current-thread runtime with paused time may be waiting for it
-    /// before it lets the clock jump.
-    pub(crate) fn blocking_job_done(&self) {
+    /// What a blocking job tells when it is done.
+    pub(crate) fn job_owner(&self) -> Arc<dyn JobOwner> {
         match self {
-            Handle::CurrentThread(handle) => handle.wake_parked_from_elsewhere(),
-            // Paused time is current-thread only.
-            Handle::MultiThread(_) => {}
+            Scheduler::CurrentThread(scheduler) => scheduler.clone(),
+            Scheduler::MultiThread(scheduler) => scheduler.clone(),
         }
     }
-}
 
-/// Wakes a thread sleeping in `std::thread::park` (one waiting in `block_on`).
-pub(crate) struct ThreadWaker(pub(crate) Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
+    /// Whether the clock may be paused: only with every task on one thread is there a moment
+    /// when "every task is idle" is known.
+    pub(crate) fn supports_paused_time(&self) -> bool {
+        matches!(self, Scheduler::CurrentThread(_))
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
+    pub(crate) fn flavor_name(&self) -> &'static str {
+        match self {
+            Scheduler::CurrentThread(_) => "current_thread",
+            Scheduler::MultiThread(_) => "multi_thread",
+        }
     }
 }

@@ -33,7 +33,6 @@
 
 mod harness;
 mod join;
-mod local_set;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod owned;
@@ -43,8 +42,8 @@ mod state;
 mod waker;
 mod yield_now;
 
+pub use crate::scheduler::local_set::{LocalSet, RunUntil};
 pub use join::{JoinError, JoinHandle};
-pub use local_set::{LocalSet, RunUntil};
 pub(crate) use owned::OwnedTasks;
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;

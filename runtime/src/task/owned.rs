@@ -3,10 +3,14 @@
 //!
 //! The list holds one reference per task from `bind` until the task completes (`remove`). After
 //! `close`, binding a task cancels it at once, so no task outlives the runtime's shutdown.
+//!
+//! Each task's header holds its key in the list (`owned_key`), a plain cell that only this list
+//! reads or writes, and only under its lock: the accessors take the locked `Inner` by `&mut`,
+//! so the type proves the lock is held.
 
 use super::{Notified, Schedule, Task};
 use crate::loom::Mutex;
-use crate::util::slab::Slab;
+use crate::util::slab::{Key, Slab};
 
 pub(crate) struct OwnedTasks<S: 'static> {
     inner: Mutex<Inner<S>>,
@@ -37,19 +41,14 @@ impl<S: Schedule> OwnedTasks<S> {
             task.shutdown();
             return None;
         }
-        let header = task.header();
-        let key_slot = header.owned_key.get();
-        let key = inner.tasks.insert(task);
-        // SAFETY: the key is only read or written under this lock, which we hold.
-        unsafe { *key_slot = key };
+        inner.insert(task);
         Some(notified)
     }
 
     /// Takes a completed task out; `None` if it was never bound or the list was drained.
     pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
         let mut inner = self.inner.lock();
-        // SAFETY: the key is only read or written under this lock, which we hold.
-        let key = unsafe { *task.header().owned_key.get() };
+        let key = inner.key_of(task);
         inner.tasks.remove(key)
     }
 
@@ -63,5 +62,23 @@ impl<S: Schedule> OwnedTasks<S> {
     /// Whether any task in the list is `!Send` (spawned with `spawn_local`).
     pub(crate) fn has_local_tasks(&self) -> bool {
         self.inner.lock().tasks.iter().any(|task| task.header().is_local)
+    }
+}
+
+impl<S: 'static> Inner<S> {
+    /// Adds `task` and records its key in its header.
+    fn insert(&mut self, task: Task<S>) -> Key {
+        let key_slot = task.header().owned_key.get();
+        let key = self.tasks.insert(task);
+        // SAFETY: `owned_key` is only read or written through `&mut Inner`, that is, under the
+        // list's lock, and the task is in no other list.
+        unsafe { *key_slot = key };
+        key
+    }
+
+    /// The key `insert` recorded for `task` (`Key::NONE` if it was never bound).
+    fn key_of(&mut self, task: &Task<S>) -> Key {
+        // SAFETY: as in `insert`: we hold `&mut Inner`, so no other access to the key is running.
+        unsafe { *task.header().owned_key.get() }
     }
 }

@@ -2,7 +2,8 @@
 
 use super::JoinHandle;
 use crate::context;
-use crate::scheduler::{self, current_thread};
+use crate::scheduler::local_set;
+use crate::scheduler::SpawnLocalError;
 use std::future::Future;
 
 /// Spawns a task on the current runtime and returns its [`JoinHandle`].
@@ -64,17 +65,13 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let future = match super::local_set::spawn_on_current(future) {
+    let future = match local_set::spawn_on_current(future) {
         Ok(join) => return join,
         Err(future) => future,
     };
-    let handle = context::with_current(|handle| match handle {
-        scheduler::Handle::CurrentThread(handle) => Some(handle.clone()),
-        scheduler::Handle::MultiThread(_) => None,
-    });
-    match handle {
-        Ok(Some(handle)) if handle.is_current() => current_thread::Handle::spawn_local(&handle, future),
-        Ok(None) => panic!(
+    match context::with_current(|scheduler| scheduler.spawn_local(future)) {
+        Ok(Ok(join)) => join,
+        Ok(Err(SpawnLocalError::MultiThread)) => panic!(
             "`spawn_local` cannot be used on a multi-threaded mini runtime, whose tasks move between \
              threads: spawn a `Send` future with `spawn`, run the `!Send` work inside a \
              `mini::task::LocalSet` (`local.run_until(future)`), or use a current-thread runtime \
@@ -112,7 +109,16 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match context::with_current(|handle| handle.blocking().spawn(handle.clone(), job)) {
+    let spawned = context::with_current(|scheduler| {
+        let runtime = scheduler.clone();
+        // The job runs with its runtime entered, so `Handle::current` and `spawn` work inside it.
+        let job = move || {
+            let _enter = context::enter(runtime);
+            job()
+        };
+        scheduler.drivers().blocking.spawn(scheduler.job_owner(), job)
+    });
+    match spawned {
         Ok(join) => join,
         Err(_) => panic!("`spawn_blocking` {}", context::OUTSIDE_RUNTIME),
     }

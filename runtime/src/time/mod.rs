@@ -30,12 +30,12 @@ use std::time::Duration;
 
 /// The current runtime's time, or real time outside one.
 fn now() -> std::time::Instant {
-    context::with_current(|handle| handle.timers().now()).unwrap_or_else(|_| std::time::Instant::now())
+    context::with_current(|scheduler| scheduler.drivers().timers.now()).unwrap_or_else(|_| std::time::Instant::now())
 }
 
 #[track_caller]
 fn with_timers<R>(what: &str, f: impl FnOnce(&timers::Timers) -> R) -> R {
-    context::with_current(|handle| f(handle.timers()))
+    context::with_current(|scheduler| f(&scheduler.drivers().timers))
         .unwrap_or_else(|_| panic!("`{what}` {}", context::OUTSIDE_RUNTIME))
 }
 
@@ -59,12 +59,12 @@ fn with_timers<R>(what: &str, f: impl FnOnce(&timers::Timers) -> R) -> R {
 /// current-thread flavor.
 #[track_caller]
 pub fn pause() {
-    let paused = context::with_current(|handle| match handle {
-        crate::scheduler::Handle::CurrentThread(handle) => {
-            handle.drivers.timers.pause();
-            true
+    let paused = context::with_current(|scheduler| {
+        let supported = scheduler.supports_paused_time();
+        if supported {
+            scheduler.drivers().timers.pause();
         }
-        crate::scheduler::Handle::MultiThread(_) => false,
+        supported
     });
     match paused {
         Ok(true) => {}

@@ -1,15 +1,28 @@
 //! The runtime's timers: the wheel behind a lock, the clock (real or paused), and the
 //! conversion between instants and 100 µs ticks. Shared by the scheduler (which parks until the
-//! next tick and then fires what is due) and by every `Sleep` (which arms, resets and cancels).
+//! next tick and then fires what is due) and by every `Sleep` (which arms, resets and cancels
+//! through its [`TimerEntry`]).
 //!
 //! One wheel per runtime behind a mutex, shared by every worker of a multi-threaded runtime:
 //! arming and cancelling hold the lock for a few list operations, and the thread that turns the
 //! reactor advances it.
+//!
+//! # Who locks the wheel
+//!
+//! Only this file: the wheel is private to [`Timers`]. A timer's owner goes through
+//! [`TimerEntry`], whose every operation that can make a timer due earlier (arming, `reset`)
+//! also tells the scheduler ([`TimerDriver::timer_armed`]), so that a thread blocked in
+//! `epoll_wait` past the new deadline wakes up to wait less. The pairing cannot be forgotten.
+//! Wakers taken out of the wheel are woken or dropped only after the lock is released: a
+//! foreign waker may touch the same timers.
 
 use super::wheel::Wheel;
 use crate::loom::{AtomicBool, AtomicI64, AtomicU64, Mutex};
 use crate::reactor::wake_all;
+use crate::util::slab::Key;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// The length of one wheel tick.
@@ -19,7 +32,7 @@ const TICK_NANOS: u64 = TICK.as_nanos() as u64;
 pub(crate) struct Timers {
     /// Tick 0.
     origin: Instant,
-    pub(crate) wheel: Mutex<Wheel>,
+    wheel: Mutex<Wheel>,
     clock: Clock,
     /// Set when the runtime is dropped: the wheel will never turn again.
     is_shutdown: AtomicBool,
@@ -216,5 +229,114 @@ impl Timers {
         }
         self.process();
         true
+    }
+}
+
+/// The scheduler side of a runtime's timers, as a timer's owner sees it: the timers, and how to
+/// reach the thread that parks on them. Each scheduler flavor implements it.
+pub(crate) trait TimerDriver: Send + Sync + 'static {
+    fn timers(&self) -> &Timers;
+
+    /// A timer was armed or moved to `tick`: a thread blocked in `epoll_wait` until a later tick
+    /// must wake up and recompute how long it may sleep.
+    fn timer_armed(&self, tick: u64);
+}
+
+/// One timer, owned by a `Sleep`: armed in the wheel on its first pending poll, moved by
+/// [`reset`](TimerEntry::reset), cancelled when dropped (all O(1)).
+pub(crate) struct TimerEntry {
+    driver: Arc<dyn TimerDriver>,
+    /// The timer's entry in the wheel, while armed.
+    key: Option<Key>,
+}
+
+impl TimerEntry {
+    pub(crate) fn new(driver: Arc<dyn TimerDriver>) -> TimerEntry {
+        TimerEntry { driver, key: None }
+    }
+
+    pub(crate) fn timers(&self) -> &Timers {
+        self.driver.timers()
+    }
+
+    /// `Ready` once `deadline` has passed on the runtime's clock; otherwise arms the timer (or
+    /// updates its waker) so that `waker` is woken then.
+    ///
+    /// # Panics
+    /// If the runtime has shut down (its clock no longer runs).
+    #[track_caller]
+    pub(crate) fn poll_elapsed(&mut self, deadline: Instant, waker: &Waker) -> Poll<()> {
+        let timers = self.driver.timers();
+        timers.check_running();
+        let now = timers.now();
+        let due = now >= deadline;
+        let Some(key) = self.key else {
+            if due {
+                return Poll::Ready(());
+            }
+            let (now_tick, tick) = (timers.elapsed_tick(now), timers.deadline_tick(deadline));
+            self.key = Some(timers.wheel.lock().insert(now_tick, tick, waker.clone()));
+            self.driver.timer_armed(tick);
+            return Poll::Pending;
+        };
+        let mut wheel = timers.wheel.lock();
+        let entry = wheel
+            .get_mut(key)
+            .expect("a timer's entry lives until its owner drops it");
+        if entry.fired {
+            return Poll::Ready(());
+        }
+        if due {
+            // Reset to a deadline already past: done now, not at the next turn of the wheel.
+            let removed = wheel.remove(key);
+            drop(wheel);
+            self.key = None;
+            drop(removed);
+            return Poll::Ready(());
+        }
+        let replaced = match &entry.waker {
+            Some(current) if current.will_wake(waker) => None,
+            _ => entry.waker.replace(waker.clone()),
+        };
+        drop(wheel);
+        drop(replaced);
+        Poll::Pending
+    }
+
+    /// Moves an armed timer to `deadline`, earlier or later, even after it fired (it is armed
+    /// again). An unarmed one is armed at its next pending poll.
+    pub(crate) fn reset(&mut self, deadline: Instant) {
+        if let Some(key) = self.key {
+            let timers = self.driver.timers();
+            let tick = timers.deadline_tick(deadline);
+            timers.wheel.lock().reset(key, tick);
+            self.driver.timer_armed(tick);
+        }
+    }
+
+    /// Whether the timer is armed, has fired, and still holds a waker (for the loom models).
+    #[cfg(all(test, loom))]
+    pub(crate) fn state(&self) -> Option<(bool, bool)> {
+        let mut wheel = self.timers().wheel.lock();
+        let entry = wheel.get_mut(self.key?)?;
+        Some((entry.fired, entry.waker.is_some()))
+    }
+}
+
+impl Drop for TimerEntry {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            let removed = self.driver.timers().wheel.lock().remove(key);
+            drop(removed);
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+impl Timers {
+    /// How many timers are armed and the tick of the next (for the loom models).
+    pub(crate) fn armed(&self) -> (usize, Option<u64>) {
+        let wheel = self.wheel.lock();
+        (wheel.len(), wheel.next_expiration())
     }
 }

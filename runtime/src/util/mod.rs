@@ -4,3 +4,4 @@
 pub(crate) mod flag_waker;
 pub(crate) mod slab;
 pub(crate) mod thread_id;
+pub(crate) mod thread_waker;

@@ -48,21 +48,22 @@ mod worker;
 
 use self::idle::Idle;
 use self::park::Parker;
+use super::blocking::JobOwner;
+use super::current_core::RunsCore;
 use super::inject::Inject;
-use super::{Config, Drivers, ThreadWaker};
-use crate::context;
+use super::{Config, Drivers, ThreadHooks};
 use crate::loom::AtomicU64;
 use crate::reactor::Driver;
-use crate::runtime::ThreadHooks;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
-use crate::time::timers::Timers;
+use crate::time::timers::{TimerDriver, Timers};
+use crate::util::thread_waker::current_thread_waker;
 use parking_lot::Mutex;
 use std::future::Future;
 use std::io;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
@@ -71,24 +72,15 @@ const NOBODY_IN_DRIVER: u64 = 0;
 /// `driver_holder` when no worker is parked in the driver.
 const NO_WORKER: usize = usize::MAX;
 
-/// What the `Runtime` owns: the worker threads, joined at shutdown.
+/// The scheduler, shared by every task, waker and worker of the runtime.
 pub(crate) struct MultiThread {
-    workers: Mutex<Vec<thread::JoinHandle<()>>>,
-}
-
-/// What every task, waker and worker shares.
-pub(crate) struct Handle {
-    shared: Shared,
-    pub(crate) drivers: Drivers,
-    config: Config,
-}
-
-struct Shared {
+    /// The worker threads, joined at shutdown.
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
     /// One per worker: how others steal from it and wake it.
     remotes: Box<[Remote]>,
-    inject: Inject<Arc<Handle>>,
+    inject: Inject<Arc<MultiThread>>,
     idle: Idle,
-    owned: OwnedTasks<Arc<Handle>>,
+    owned: OwnedTasks<Arc<MultiThread>>,
     /// Whoever holds this lock may turn the reactor: a parking worker blocks in it, a busy one
     /// checks it without blocking.
     driver: Mutex<Driver>,
@@ -101,62 +93,75 @@ struct Shared {
     /// non-blocking check waits for it instead of sleeping on its condvar.
     driver_holder: AtomicUsize,
     is_shutdown: AtomicBool,
+    pub(crate) drivers: Drivers,
+    config: Config,
 }
 
 struct Remote {
-    steal: queue::Steal<Arc<Handle>>,
+    steal: queue::Steal<Arc<MultiThread>>,
     parker: Parker,
 }
 
+impl RunsCore for MultiThread {
+    type Core = worker::CoreCell;
+}
+
 impl MultiThread {
-    pub(crate) fn new(config: Config, workers: usize, hooks: ThreadHooks) -> io::Result<(MultiThread, Arc<Handle>)> {
+    /// Starts `workers` worker threads; each calls `enter` first and keeps what it returns (its
+    /// hold on the thread's context) until it exits.
+    pub(crate) fn new<G: 'static>(
+        config: Config,
+        workers: usize,
+        hooks: ThreadHooks,
+        enter: impl Fn(&Arc<MultiThread>) -> G + Send + Sync + 'static,
+    ) -> io::Result<Arc<MultiThread>> {
         let (drivers, driver) = Drivers::new(&config)?;
         let mut cores = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
         for index in 0..workers {
             let (run_queue, steal) = queue::local();
-            cores.push(worker::Core::new(index, run_queue));
+            cores.push(worker::WorkerCore::new(index, run_queue));
             remotes.push(Remote {
                 steal,
                 parker: Parker::new(),
             });
         }
-        let handle = Arc::new(Handle {
-            shared: Shared {
-                remotes: remotes.into_boxed_slice(),
-                inject: Inject::new(),
-                idle: Idle::new(workers),
-                owned: OwnedTasks::new(),
-                driver: Mutex::new(driver),
-                driver_wake_tick: AtomicU64::new(NOBODY_IN_DRIVER),
-                driver_holder: AtomicUsize::new(NO_WORKER),
-                is_shutdown: AtomicBool::new(false),
-            },
+        let handle = Arc::new(MultiThread {
+            threads: Mutex::new(Vec::with_capacity(workers)),
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(workers),
+            owned: OwnedTasks::new(),
+            driver: Mutex::new(driver),
+            driver_wake_tick: AtomicU64::new(NOBODY_IN_DRIVER),
+            driver_holder: AtomicUsize::new(NO_WORKER),
+            is_shutdown: AtomicBool::new(false),
             drivers,
             config,
         });
-        let scheduler = MultiThread {
-            workers: Mutex::new(Vec::with_capacity(workers)),
-        };
+        let enter = Arc::new(enter);
         for core in cores {
-            let worker_handle = handle.clone();
-            match hooks.spawn(move || worker::run(worker_handle, core)) {
-                Ok(thread) => scheduler.workers.lock().push(thread),
+            let (worker_handle, enter) = (handle.clone(), enter.clone());
+            let body = move || {
+                let _entered = enter(&worker_handle);
+                worker::run(worker_handle, core);
+            };
+            match hooks.spawn(body) {
+                Ok(thread) => handle.threads.lock().push(thread),
                 Err(error) => {
                     // Stop the workers already started before reporting.
-                    scheduler.shutdown(&handle, None);
+                    handle.shutdown(None);
                     return Err(error);
                 }
             }
         }
-        Ok((scheduler, handle))
+        Ok(handle)
     }
 
     /// Runs `future` on this thread (not a worker), sleeping between polls; the workers run the
-    /// tasks meanwhile.
-    pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
-        let _runtime = context::enter_runtime(super::Handle::MultiThread(handle.clone()));
-        let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    /// tasks meanwhile. The caller has entered the runtime.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let waker = current_thread_waker();
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
         loop {
@@ -167,19 +172,19 @@ impl MultiThread {
         }
     }
 
-    /// Runtime shutdown: stops and joins the workers, then cancels every task (dropping its
-    /// future on this thread), drops every queued task and fails every I/O registration.
-    pub(crate) fn shutdown(&self, handle: &Arc<Handle>, blocking_timeout: Option<Duration>) {
-        let shared = &handle.shared;
-        if shared.is_shutdown.swap(true, SeqCst) {
+    /// Runtime shutdown (the caller has entered the runtime): stops and joins the workers, then
+    /// cancels every task (dropping its future on this thread), drops every queued task and
+    /// fails every I/O registration.
+    pub(crate) fn shutdown(&self, blocking_timeout: Option<Duration>) {
+        if self.is_shutdown.swap(true, SeqCst) {
             // `shutdown_timeout` ran already; `Drop` must not wait for blocking jobs again.
             return;
         }
-        for remote in shared.remotes.iter() {
-            remote.parker.unpark(&handle.drivers.reactor);
+        for remote in self.remotes.iter() {
+            remote.parker.unpark(&self.drivers.reactor);
         }
         let current = thread::current().id();
-        for worker in std::mem::take(&mut *self.workers.lock()) {
+        for worker in std::mem::take(&mut *self.threads.lock()) {
             // A worker dropping its own runtime (from a task) cannot wait for itself; it stops
             // when that task returns.
             if worker.thread().id() != current {
@@ -187,24 +192,21 @@ impl MultiThread {
                 let _ = worker.join();
             }
         }
-        let _enter = context::enter(super::Handle::MultiThread(handle.clone()));
-        for task in shared.owned.close_and_drain() {
+        for task in self.owned.close_and_drain() {
             task.shutdown();
         }
         // Dropping queued tasks can drop outputs, whose Drop can wake or spawn: repeat until dry.
-        while !shared.inject.close().is_empty() {}
-        handle.drivers.shutdown(blocking_timeout);
+        while !self.inject.close().is_empty() {}
+        self.drivers.shutdown(blocking_timeout);
     }
-}
 
-impl Handle {
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let (task, notified, join) = task::new_task(future, self.clone(), false);
-        if let Some(notified) = self.shared.owned.bind(task, notified) {
+        if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, false);
         }
         join
@@ -212,46 +214,55 @@ impl Handle {
 
     /// Queues `task`: on this thread's worker if it is one of ours (its LIFO slot, or the back of
     /// its queue for a yield), else on the inject queue, waking a worker if none is searching.
-    fn schedule_task(&self, task: Notified<Arc<Handle>>, is_yield: bool) {
+    fn schedule_task(&self, task: Notified<Arc<MultiThread>>, is_yield: bool) {
         let Some(task) = worker::schedule_local(self, task, is_yield) else {
             return;
         };
-        if self.shared.inject.push(task) {
+        if self.inject.push(task) {
             self.notify_parked();
         }
     }
 
     /// Wakes one sleeping worker, unless one is searching already (it will find the work).
     fn notify_parked(&self) {
-        let driver_holder = self.shared.driver_holder.load(SeqCst);
-        if let Some(index) = self.shared.idle.worker_to_notify(driver_holder) {
-            self.shared.remotes[index].parker.unpark(&self.drivers.reactor);
+        let driver_holder = self.driver_holder.load(SeqCst);
+        if let Some(index) = self.idle.worker_to_notify(driver_holder) {
+            self.remotes[index].parker.unpark(&self.drivers.reactor);
         }
     }
 
     /// Called by the last searcher before it sleeps: if any queue still holds work, wake a
     /// worker for it (see `idle.rs`, "No lost wake-ups").
     fn notify_if_work_pending(&self) {
-        let shared = &self.shared;
-        if shared.remotes.iter().any(|remote| !remote.steal.is_empty()) || !shared.inject.is_empty() {
+        if self.remotes.iter().any(|remote| !remote.steal.is_empty()) || !self.inject.is_empty() {
             self.notify_parked();
         }
     }
 
-    /// A timer was armed for `tick`: wake the worker blocked in `epoll_wait` if it would sleep
-    /// past it.
-    pub(crate) fn timer_armed(&self, tick: u64) {
-        if Timers::is_before_announced(tick, &self.shared.driver_wake_tick) {
-            self.drivers.reactor.unpark();
-        }
-    }
-
     fn is_shutdown(&self) -> bool {
-        self.shared.is_shutdown.load(SeqCst)
+        self.is_shutdown.load(SeqCst)
     }
 }
 
-impl Schedule for Arc<Handle> {
+impl TimerDriver for MultiThread {
+    fn timers(&self) -> &Timers {
+        &self.drivers.timers
+    }
+
+    /// Wakes the worker blocked in `epoll_wait` if it would sleep past `tick`.
+    fn timer_armed(&self, tick: u64) {
+        if Timers::is_before_announced(tick, &self.driver_wake_tick) {
+            self.drivers.reactor.unpark();
+        }
+    }
+}
+
+impl JobOwner for MultiThread {
+    /// Nothing waits for it: paused time, which does, is current-thread only.
+    fn blocking_job_done(&self) {}
+}
+
+impl Schedule for Arc<MultiThread> {
     fn schedule(&self, task: Notified<Self>) {
         self.schedule_task(task, false);
     }
@@ -261,6 +272,6 @@ impl Schedule for Arc<Handle> {
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        self.shared.owned.remove(task)
+        self.owned.remove(task)
     }
 }

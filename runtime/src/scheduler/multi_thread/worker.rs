@@ -1,12 +1,11 @@
-//! One worker thread: its `Core` (what only it touches) and its loop: run local tasks, steal,
+//! One worker thread: its `WorkerCore` (what only it touches) and its loop: run local tasks, steal,
 //! park. See `mod.rs` for the queues and the parking protocol.
 
 use super::queue;
-use super::{Handle, NOBODY_IN_DRIVER, NO_WORKER};
-use crate::context;
+use super::{MultiThread, NOBODY_IN_DRIVER, NO_WORKER};
+use crate::scheduler::current_core;
 use crate::task::Notified;
-use std::cell::{Cell, RefCell};
-use std::ptr;
+use std::cell::RefCell;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,10 +15,10 @@ use std::time::Duration;
 const MAX_LIFO_POLLS: u32 = 3;
 
 /// What only the worker's own thread touches.
-pub(super) struct Core {
+pub(crate) struct WorkerCore {
     index: usize,
-    lifo_slot: Option<Notified<Arc<Handle>>>,
-    run_queue: queue::Local<Arc<Handle>>,
+    lifo_slot: Option<Notified<Arc<MultiThread>>>,
+    run_queue: queue::Local<Arc<MultiThread>>,
     /// Counts calls to `next_task`, to check `inject` first every `global_queue_interval`.
     tick: u32,
     /// Polls since the reactor was last checked.
@@ -32,9 +31,13 @@ pub(super) struct Core {
     rand: FastRand,
 }
 
-impl Core {
-    pub(super) fn new(index: usize, run_queue: queue::Local<Arc<Handle>>) -> Box<Core> {
-        Box::new(Core {
+/// The worker's core, as its thread holds it (and `current_core` points at it): borrowed only
+/// for short, non-reentrant steps, never while a task runs.
+pub(crate) type CoreCell = RefCell<Box<WorkerCore>>;
+
+impl WorkerCore {
+    pub(super) fn new(index: usize, run_queue: queue::Local<Arc<MultiThread>>) -> Box<WorkerCore> {
+        Box::new(WorkerCore {
             index,
             lifo_slot: None,
             run_queue,
@@ -51,58 +54,52 @@ impl Core {
     }
 }
 
-/// A worker thread's view of itself, on its stack; `CURRENT` points at it.
+/// A worker thread's view of itself, on its stack.
 struct Worker<'a> {
-    handle: &'a Arc<Handle>,
-    /// Borrowed only for short, non-reentrant steps; never while a task runs.
-    core: RefCell<Box<Core>>,
+    handle: &'a Arc<MultiThread>,
+    /// This thread's current core (`current_core`) while `run` is inside `Worker::run`.
+    core: CoreCell,
 }
 
-thread_local! {
-    /// The worker running on this thread, if it is one.
-    static CURRENT: Cell<*const Worker<'static>> = const { Cell::new(ptr::null()) };
-}
-
-/// The body of a worker thread.
-pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
-    let _runtime = context::enter_runtime(crate::scheduler::Handle::MultiThread(handle.clone()));
+/// The body of a worker thread (the caller has entered the runtime).
+pub(super) fn run(handle: Arc<MultiThread>, core: Box<WorkerCore>) {
     let worker = Worker {
         handle: &handle,
         core: RefCell::new(core),
     };
-    struct ResetCurrent;
-    impl Drop for ResetCurrent {
-        fn drop(&mut self) {
-            let _ = CURRENT.try_with(|current| current.set(ptr::null()));
-        }
-    }
-    CURRENT.with(|current| current.set(ptr::from_ref(&worker).cast()));
-    let _reset = ResetCurrent;
-    worker.run();
+    current_core::run(&*handle, &worker.core, || worker.run());
 }
 
 /// Queues `task` on this thread's worker if it belongs to `handle`'s runtime; otherwise hands
 /// the task back for the inject queue.
 pub(super) fn schedule_local(
-    handle: &Handle,
-    task: Notified<Arc<Handle>>,
+    handle: &MultiThread,
+    task: Notified<Arc<MultiThread>>,
     is_yield: bool,
-) -> Option<Notified<Arc<Handle>>> {
-    let current = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
-    if current.is_null() {
-        return Some(task);
+) -> Option<Notified<Arc<MultiThread>>> {
+    let mut task = Some(task);
+    let notify = current_core::with(handle, |core| {
+        let Ok(mut core) = core.try_borrow_mut() else {
+            // Only reachable if a step that borrows the core ran user code; stay safe.
+            return false;
+        };
+        let task = task.take().expect("taken once");
+        queue_on_core(handle, &mut core, task, is_yield)
+    });
+    if notify == Some(true) {
+        handle.notify_parked();
     }
-    // SAFETY: CURRENT points at the `Worker` on this thread's stack while `run` is inside it
-    // (reset before it returns), and we are on that thread.
-    let worker = unsafe { &*current };
-    if !ptr::eq(Arc::as_ptr(worker.handle), handle) {
-        return Some(task);
-    }
-    let Ok(mut core) = worker.core.try_borrow_mut() else {
-        // Only reachable if a step that borrows the core ran user code; stay safe.
-        return Some(task);
-    };
-    let inject = &handle.shared.inject;
+    task
+}
+
+/// Queues `task` on this worker's core; returns whether an idle worker should be woken.
+fn queue_on_core(
+    handle: &MultiThread,
+    core: &mut WorkerCore,
+    task: Notified<Arc<MultiThread>>,
+    is_yield: bool,
+) -> bool {
+    let inject = &handle.inject;
     let should_notify = if is_yield {
         core.run_queue.push_back_or_overflow(task, inject);
         true
@@ -116,12 +113,7 @@ pub(super) fn schedule_local(
             None => false,
         }
     };
-    let notify = should_notify && !core.is_parked && handle.shared.idle.may_wake_one();
-    drop(core);
-    if notify {
-        handle.notify_parked();
-    }
-    None
+    should_notify && !core.is_parked && handle.idle.may_wake_one()
 }
 
 impl Worker<'_> {
@@ -135,11 +127,11 @@ impl Worker<'_> {
         }
     }
 
-    fn run_task(&self, task: Notified<Arc<Handle>>) {
+    fn run_task(&self, task: Notified<Arc<MultiThread>>) {
         let handle = self.handle;
         let was_last_searcher = {
             let mut core = self.core.borrow_mut();
-            std::mem::take(&mut core.is_searching) && handle.shared.idle.transition_worker_from_searching()
+            std::mem::take(&mut core.is_searching) && handle.idle.transition_worker_from_searching()
         };
         if was_last_searcher {
             // We found work, so there may be more: keep one worker looking.
@@ -156,7 +148,7 @@ impl Worker<'_> {
         }
         let mut core = self.core.borrow_mut();
         if let Some(task) = core.lifo_slot.take() {
-            core.run_queue.push_back_or_overflow(task, &handle.shared.inject);
+            core.run_queue.push_back_or_overflow(task, &handle.inject);
         }
     }
 
@@ -172,7 +164,7 @@ impl Worker<'_> {
             }
             core.polls_since_io = 0;
         }
-        if let Some(mut driver) = handle.shared.driver.try_lock() {
+        if let Some(mut driver) = handle.driver.try_lock() {
             contain_waker_panics(|| driver.turn(Some(Duration::ZERO)));
             drop(driver);
             contain_waker_panics(|| handle.drivers.timers.process());
@@ -182,7 +174,7 @@ impl Worker<'_> {
     /// The LIFO slot, then the local queue, then a batch from `inject`; `inject` first every
     /// `global_queue_interval` ticks so that it is never starved (its batch goes behind the
     /// tasks already queued, so they are not starved either).
-    fn next_task(&self) -> Option<Notified<Arc<Handle>>> {
+    fn next_task(&self) -> Option<Notified<Arc<MultiThread>>> {
         let handle = self.handle;
         let mut core = self.core.borrow_mut();
         core.tick = core.tick.wrapping_add(1);
@@ -201,24 +193,23 @@ impl Worker<'_> {
 
     /// Becomes a searcher (unless half the workers already are) and steals half of another
     /// worker's queue, trying each once from a random one, then `inject`.
-    fn steal_work(&self) -> Option<Notified<Arc<Handle>>> {
+    fn steal_work(&self) -> Option<Notified<Arc<MultiThread>>> {
         let handle = self.handle;
-        let shared = &handle.shared;
         let mut core = self.core.borrow_mut();
         if !core.is_searching {
-            if !shared.idle.transition_worker_to_searching() {
+            if !handle.idle.transition_worker_to_searching() {
                 return None;
             }
             core.is_searching = true;
         }
-        let workers = shared.remotes.len();
+        let workers = handle.remotes.len();
         let start = core.rand.below(workers as u32) as usize;
         for offset in 0..workers {
             let victim = (start + offset) % workers;
             if victim == core.index {
                 continue;
             }
-            if let Some(task) = shared.remotes[victim].steal.steal_into(&mut core.run_queue) {
+            if let Some(task) = handle.remotes[victim].steal.steal_into(&mut core.run_queue) {
                 return Some(task);
             }
         }
@@ -228,13 +219,12 @@ impl Worker<'_> {
     /// Sleeps until there is work: in `epoll_wait` if the driver is free, else on the condvar.
     fn park(&self) {
         let handle = self.handle;
-        let shared = &handle.shared;
         let index = {
             let mut core = self.core.borrow_mut();
             if core.has_tasks() {
                 return;
             }
-            let is_last_searcher = shared.idle.transition_worker_to_parked(core.index, core.is_searching);
+            let is_last_searcher = handle.idle.transition_worker_to_parked(core.index, core.is_searching);
             core.is_searching = false;
             core.is_parked = true;
             let index = core.index;
@@ -251,14 +241,14 @@ impl Worker<'_> {
             if core.has_tasks() {
                 // Woken by events (or timers) it fired itself; a notifier may also have chosen it
                 // meanwhile, and then counted it as searching.
-                core.is_searching = !shared.idle.unpark_worker_by_id(index);
+                core.is_searching = !handle.idle.unpark_worker_by_id(index);
                 break;
             }
             if handle.is_shutdown() {
-                shared.idle.unpark_worker_by_id(index);
+                handle.idle.unpark_worker_by_id(index);
                 break;
             }
-            if !shared.idle.is_parked(index) {
+            if !handle.idle.is_parked(index) {
                 // A notifier chose us: we count as searching.
                 core.is_searching = true;
                 break;
@@ -266,7 +256,7 @@ impl Worker<'_> {
         }
         let mut core = self.core.borrow_mut();
         core.is_parked = false;
-        let hand_off = held_driver && core.has_tasks() && shared.idle.is_only_awake_worker();
+        let hand_off = held_driver && core.has_tasks() && handle.idle.is_only_awake_worker();
         drop(core);
         if hand_off {
             // We leave the reactor to run tasks and every other worker sleeps: wake one to take
@@ -280,13 +270,12 @@ impl Worker<'_> {
     /// Blocks once; returns whether it was in the driver.
     fn park_once(&self, index: usize) -> bool {
         let handle = self.handle;
-        let shared = &handle.shared;
-        let parker = &shared.remotes[index].parker;
+        let parker = &handle.remotes[index].parker;
         let mut driver = loop {
-            if let Some(driver) = shared.driver.try_lock() {
+            if let Some(driver) = handle.driver.try_lock() {
                 break driver;
             }
-            if shared.driver_holder.load(SeqCst) != NO_WORKER {
+            if handle.driver_holder.load(SeqCst) != NO_WORKER {
                 // Another worker waits in the reactor: sleep on the condvar.
                 parker.park_condvar();
                 return false;
@@ -295,13 +284,13 @@ impl Worker<'_> {
             // driver for a moment: wait for it, rather than leave the reactor with no waiter.
             std::thread::yield_now();
         };
-        shared.driver_holder.store(index, SeqCst);
+        handle.driver_holder.store(index, SeqCst);
         parker.park_driver(|| {
-            let timeout = handle.drivers.timers.park_timeout_announced(&shared.driver_wake_tick);
+            let timeout = handle.drivers.timers.park_timeout_announced(&handle.driver_wake_tick);
             contain_waker_panics(|| driver.turn(timeout));
-            shared.driver_wake_tick.store(NOBODY_IN_DRIVER, SeqCst);
+            handle.driver_wake_tick.store(NOBODY_IN_DRIVER, SeqCst);
         });
-        shared.driver_holder.store(NO_WORKER, SeqCst);
+        handle.driver_holder.store(NO_WORKER, SeqCst);
         drop(driver);
         contain_waker_panics(|| handle.drivers.timers.process());
         true
@@ -318,12 +307,12 @@ fn contain_waker_panics(wake: impl FnOnce()) {
 
 /// Takes a batch from `inject` (a fair share of it, as much as the local queue has room for),
 /// keeping one to run now and queueing the rest locally.
-fn take_from_inject(handle: &Handle, core: &mut Core) -> Option<Notified<Arc<Handle>>> {
-    let inject = &handle.shared.inject;
+fn take_from_inject(handle: &MultiThread, core: &mut WorkerCore) -> Option<Notified<Arc<MultiThread>>> {
+    let inject = &handle.inject;
     if inject.is_empty() {
         return None;
     }
-    let fair_share = inject.len() / handle.shared.remotes.len() + 1;
+    let fair_share = inject.len() / handle.remotes.len() + 1;
     let max = fair_share.min(core.run_queue.remaining_slots() + 1);
     let mut first = None;
     inject.pop_batch(max, |task| {

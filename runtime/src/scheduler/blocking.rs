@@ -4,12 +4,14 @@
 //! A blocking job is an ordinary task (same allocation, same `JoinHandle`, panics caught the same
 //! way) whose future runs the closure on its first poll; its scheduler is this pool, so a queued
 //! job is a `Notified` in the pool's queue, and `abort` before it starts cancels it.
+//!
+//! The pool knows nothing of the runtime around it: the caller wraps the job so that it runs
+//! with its runtime entered, and hands over the [`JobOwner`] to tell when a job is done.
 
-use crate::scheduler;
+use super::task_queue::TaskQueue;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,29 +24,37 @@ pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
 /// How long an idle blocking thread waits for work before it exits, as in tokio.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
+/// The scheduler of the runtime a job belongs to, as the pool sees it.
+pub(crate) trait JobOwner: Send + Sync + 'static {
+    /// A job stopped counting as active: a runtime whose paused clock waits for the pool (see
+    /// [`BlockingPool::is_busy`]) may go on.
+    fn blocking_job_done(&self);
+}
+
 thread_local! {
     /// Set on pool threads: a job dropped while its task runs there leaves its countdown in
     /// `FINISHED_JOB` instead of counting down at once.
     static ON_POOL_THREAD: Cell<bool> = const { Cell::new(false) };
-    /// The runtime of the job whose task just ended on this pool thread (always a job of this
+    /// The owner of the job whose task just ended on this pool thread (always a job of this
     /// thread's pool: a job runs, and its task completes, only where its pool polls it). Its task
     /// drops the job's future *before* it stores the output and wakes the `JoinHandle`; counting
     /// the job as done only once `run` returns keeps a paused clock from jumping in between,
     /// while the task that awaits the job is not yet woken.
-    static FINISHED_JOB: Cell<Option<scheduler::Handle>> = const { Cell::new(None) };
+    static FINISHED_JOB: Cell<Option<Arc<dyn JobOwner>>> = const { Cell::new(None) };
 }
 
 pub(crate) struct BlockingPool {
-    shared: Arc<Shared>,
+    pool: Arc<Pool>,
 }
 
-struct Shared {
+/// What the pool's threads and its jobs' tasks share; the jobs' scheduler.
+struct Pool {
     state: Mutex<State>,
     /// Signalled when a job is queued or the pool shuts down.
     work: Condvar,
     /// Signalled when a thread exits (for `shutdown`'s wait).
     exited: Condvar,
-    owned: OwnedTasks<Arc<Shared>>,
+    owned: OwnedTasks<Arc<Pool>>,
     max_threads: usize,
     keep_alive: Duration,
     /// Jobs queued or running: while any is, paused time does not jump ahead (the job may be
@@ -53,21 +63,20 @@ struct Shared {
 }
 
 struct State {
-    queue: VecDeque<Notified<Arc<Shared>>>,
+    /// Closed at shutdown: jobs queued later are cancelled.
+    queue: TaskQueue<Notified<Arc<Pool>>>,
     threads: usize,
     idle: usize,
-    shutdown: bool,
 }
 
 impl BlockingPool {
     pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
         BlockingPool {
-            shared: Arc::new(Shared {
+            pool: Arc::new(Pool {
                 state: Mutex::new(State {
-                    queue: VecDeque::new(),
+                    queue: TaskQueue::new(),
                     threads: 0,
                     idle: 0,
-                    shutdown: false,
                 }),
                 work: Condvar::new(),
                 exited: Condvar::new(),
@@ -79,48 +88,47 @@ impl BlockingPool {
         }
     }
 
-    /// Runs `job` on a pool thread, with `runtime` as the current runtime there.
-    pub(crate) fn spawn<F, R>(&self, runtime: scheduler::Handle, job: F) -> JoinHandle<R>
+    /// Runs `job` on a pool thread; `owner` hears when it is done.
+    pub(crate) fn spawn<F, R>(&self, owner: Arc<dyn JobOwner>, job: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.active.fetch_add(1, Ordering::AcqRel);
+        self.pool.active.fetch_add(1, Ordering::AcqRel);
         let future = BlockingJob {
             job: Some(job),
-            runtime,
-            pool: self.shared.clone(),
+            owner,
+            pool: self.pool.clone(),
         };
-        let (task, notified, join) = task::new_task(future, self.shared.clone(), false);
-        if let Some(notified) = self.shared.owned.bind(task, notified) {
-            self.shared.schedule(notified);
+        let (task, notified, join) = task::new_task(future, self.pool.clone(), false);
+        if let Some(notified) = self.pool.owned.bind(task, notified) {
+            self.pool.schedule(notified);
         }
         join
     }
 
     /// Whether a job is queued or running.
     pub(crate) fn is_busy(&self) -> bool {
-        self.shared.active.load(Ordering::Acquire) > 0
+        self.pool.active.load(Ordering::Acquire) > 0
     }
 
     /// Cancels the queued jobs and waits up to `timeout` (`None`: forever) for the running ones;
     /// a job still running after that is left to its thread, which exits when it returns.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
-        {
-            let mut state = self.shared.state.lock();
-            state.shutdown = true;
-        }
-        self.shared.work.notify_all();
-        for task in self.shared.owned.close_and_drain() {
+        let pool = &self.pool;
+        let queued = pool.state.lock().queue.close();
+        drop(queued);
+        pool.work.notify_all();
+        for task in pool.owned.close_and_drain() {
             task.shutdown();
         }
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
-        let mut state = self.shared.state.lock();
+        let mut state = pool.state.lock();
         while state.threads > 0 {
             match deadline {
-                None => self.shared.exited.wait(&mut state),
+                None => pool.exited.wait(&mut state),
                 Some(deadline) => {
-                    if self.shared.exited.wait_until(&mut state, deadline).timed_out() {
+                    if pool.exited.wait_until(&mut state, deadline).timed_out() {
                         return;
                     }
                 }
@@ -129,23 +137,23 @@ impl BlockingPool {
     }
 }
 
-impl Shared {
+impl Pool {
     /// The loop of one pool thread: run queued jobs; exit after `keep_alive` without one, or at
     /// shutdown once the queue is empty.
     fn run(self: Arc<Self>) {
         ON_POOL_THREAD.set(true);
         let mut state = self.state.lock();
         loop {
-            if let Some(job) = state.queue.pop_front() {
+            if let Some(job) = state.queue.pop() {
                 drop(state);
                 job.run();
-                if let Some(runtime) = FINISHED_JOB.take() {
-                    self.job_finished(&runtime);
+                if let Some(owner) = FINISHED_JOB.take() {
+                    self.job_finished(&*owner);
                 }
                 state = self.state.lock();
                 continue;
             }
-            if state.shutdown {
+            if state.queue.is_closed() {
                 break;
             }
             state.idle += 1;
@@ -160,33 +168,32 @@ impl Shared {
     }
 }
 
-impl Shared {
+impl Pool {
     /// A job stopped counting as active (it ran and its task completed, or it was cancelled).
-    fn job_finished(&self, runtime: &scheduler::Handle) {
+    fn job_finished(&self, owner: &dyn JobOwner) {
         self.active.fetch_sub(1, Ordering::AcqRel);
         // A runtime with paused time may be waiting for this job before it lets time jump.
-        runtime.blocking_job_done();
+        owner.blocking_job_done();
     }
 }
 
-impl Schedule for Arc<Shared> {
+impl Schedule for Arc<Pool> {
     fn schedule(&self, task: Notified<Self>) {
         let mut state = self.state.lock();
-        if state.shutdown {
+        if let Err(refused) = state.queue.push(task) {
             // Too late to start: dropping it cancels it (its JoinHandle says so).
             drop(state);
-            drop(task);
+            drop(refused);
             return;
         }
-        state.queue.push_back(task);
         if state.idle > 0 {
             self.work.notify_one();
         } else if state.threads < self.max_threads {
             state.threads += 1;
-            let shared = self.clone();
+            let pool = self.clone();
             let spawned = std::thread::Builder::new()
                 .name("mini-blocking".into())
-                .spawn(move || shared.run());
+                .spawn(move || pool.run());
             if spawned.is_err() {
                 // No thread now: the job waits for one of the running threads, if any.
                 state.threads -= 1;
@@ -204,9 +211,8 @@ impl Schedule for Arc<Shared> {
 /// has completed.
 struct BlockingJob<F> {
     job: Option<F>,
-    /// Entered while the job runs, so `Handle::current` and `spawn` work inside it.
-    runtime: scheduler::Handle,
-    pool: Arc<Shared>,
+    owner: Arc<dyn JobOwner>,
+    pool: Arc<Pool>,
 }
 
 impl<F> Unpin for BlockingJob<F> {}
@@ -216,7 +222,6 @@ impl<F: FnOnce() -> R, R> Future for BlockingJob<F> {
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
         let job = self.job.take().expect("a blocking job runs once");
-        let _enter = crate::context::enter(self.runtime.clone());
         Poll::Ready(job())
     }
 }
@@ -228,10 +233,10 @@ impl<F> Drop for BlockingJob<F> {
         // ran: cancelled, or refused at shutdown, possibly another pool's dropped by a closure
         // that drops its runtime) finishes at once.
         if self.job.is_none() && ON_POOL_THREAD.get() {
-            let earlier = FINISHED_JOB.replace(Some(self.runtime.clone()));
+            let earlier = FINISHED_JOB.replace(Some(self.owner.clone()));
             debug_assert!(earlier.is_none(), "one blocking job finishes per task run");
             return;
         }
-        self.pool.job_finished(&self.runtime);
+        self.pool.job_finished(&*self.owner);
     }
 }

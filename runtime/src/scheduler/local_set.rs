@@ -3,13 +3,13 @@
 //!
 //! The set is itself `!Send`, so everything that touches its futures (spawning, polling them in
 //! `run_until`, dropping them in `Drop`) happens on the thread that created it. Only the
-//! `Notified` pointers travel: a task woken from another thread is queued in `Shared::queue`
+//! `Notified` pointers travel: a task woken from another thread is queued in `SetScheduler::queue`
 //! under a lock, and the waker of whoever is polling `run_until` is woken to come and run it.
 
-use super::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use super::task_queue::TaskQueue;
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use parking_lot::Mutex;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -21,7 +21,7 @@ use std::task::{Context, Poll, Waker};
 /// runtimes' `event_interval`, so sockets and other tasks get their turn).
 const TASKS_PER_POLL: usize = 61;
 
-/// A set of `!Send` tasks ([`spawn_local`](super::spawn_local)) that run on the thread that
+/// A set of `!Send` tasks ([`spawn_local`](crate::task::spawn_local)) that run on the thread that
 /// polls [`run_until`](LocalSet::run_until), on a multi-threaded runtime as on a current-thread
 /// one.
 ///
@@ -43,39 +43,38 @@ const TASKS_PER_POLL: usize = 61;
 /// Tasks spawned on the set run only while some future polls `run_until` (or `block_on`);
 /// dropping the set drops the futures of the tasks still in it, on this thread.
 pub struct LocalSet {
-    shared: Arc<Shared>,
+    scheduler: Arc<SetScheduler>,
     /// `!Send` and `!Sync`: the futures in the set may only be touched on this thread.
     _not_send: PhantomData<*const ()>,
 }
 
-struct Shared {
+/// The scheduler of the set's tasks, shared by the set and every task's waker.
+struct SetScheduler {
     /// Tasks to run: spawned, or woken (from any thread).
     queue: Mutex<Queue>,
-    owned: OwnedTasks<Arc<Shared>>,
+    owned: OwnedTasks<Arc<SetScheduler>>,
 }
 
 struct Queue {
-    tasks: VecDeque<Notified<Arc<Shared>>>,
+    /// Closed when the `LocalSet` is dropped: queued tasks are dropped instead.
+    tasks: TaskQueue<Notified<Arc<SetScheduler>>>,
     /// The waker of the task polling `run_until`, woken when a task is queued.
     runner: Option<Waker>,
-    /// Set when the `LocalSet` is dropped: queued tasks are dropped instead.
-    closed: bool,
 }
 
 thread_local! {
     /// The set whose `run_until` is being polled on this thread, for `spawn_local`.
-    static CURRENT: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Arc<SetScheduler>>> = const { RefCell::new(None) };
 }
 
 impl LocalSet {
     /// An empty set.
     pub fn new() -> LocalSet {
         LocalSet {
-            shared: Arc::new(Shared {
+            scheduler: Arc::new(SetScheduler {
                 queue: Mutex::new(Queue {
-                    tasks: VecDeque::new(),
+                    tasks: TaskQueue::new(),
                     runner: None,
-                    closed: false,
                 }),
                 owned: OwnedTasks::new(),
             }),
@@ -89,19 +88,13 @@ impl LocalSet {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.shared.spawn(future)
+        self.scheduler.spawn(future)
     }
 
     /// Runs `future` to completion, running the set's tasks meanwhile, on the thread that polls
-    /// it. Inside, [`spawn_local`](super::spawn_local) spawns on this set.
+    /// it. Inside, [`spawn_local`](crate::task::spawn_local) spawns on this set.
     pub fn run_until<F: Future>(&self, future: F) -> RunUntil<'_, F> {
         RunUntil { set: self, future }
-    }
-
-    /// `runtime.block_on(self.run_until(future))`: the runtime's I/O, timers and `spawn` are
-    /// available to the set's tasks.
-    pub fn block_on<F: Future>(&self, runtime: &crate::Runtime, future: F) -> F::Output {
-        runtime.block_on(self.run_until(future))
     }
 }
 
@@ -121,16 +114,15 @@ impl Drop for LocalSet {
     /// Drops the futures of the tasks still in the set (we are on their thread: the set is
     /// `!Send`), then the queued references.
     fn drop(&mut self) {
-        let _current = CurrentGuard::set(self.shared.clone());
-        for task in self.shared.owned.close_and_drain() {
+        let _current = CurrentGuard::set(self.scheduler.clone());
+        for task in self.scheduler.owned.close_and_drain() {
             task.shutdown();
         }
         loop {
             let queued = {
-                let mut queue = self.shared.queue.lock();
-                queue.closed = true;
+                let mut queue = self.scheduler.queue.lock();
                 queue.runner = None;
-                std::mem::take(&mut queue.tasks)
+                queue.tasks.close()
             };
             if queued.is_empty() {
                 break;
@@ -140,7 +132,7 @@ impl Drop for LocalSet {
     }
 }
 
-impl Shared {
+impl SetScheduler {
     fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -155,16 +147,15 @@ impl Shared {
     }
 }
 
-impl Schedule for Arc<Shared> {
+impl Schedule for Arc<SetScheduler> {
     fn schedule(&self, task: Notified<Self>) {
         let runner = {
             let mut queue = self.queue.lock();
-            if queue.closed {
+            if let Err(refused) = queue.tasks.push(task) {
                 drop(queue);
-                drop(task);
+                drop(refused);
                 return;
             }
-            queue.tasks.push_back(task);
             queue.runner.clone()
         };
         if let Some(runner) = runner {
@@ -178,11 +169,11 @@ impl Schedule for Arc<Shared> {
 }
 
 /// Makes a set current for `spawn_local` until dropped.
-struct CurrentGuard(Option<Arc<Shared>>);
+struct CurrentGuard(Option<Arc<SetScheduler>>);
 
 impl CurrentGuard {
-    fn set(shared: Arc<Shared>) -> CurrentGuard {
-        CurrentGuard(CURRENT.with(|current| current.replace(Some(shared))))
+    fn set(scheduler: Arc<SetScheduler>) -> CurrentGuard {
+        CurrentGuard(CURRENT.with(|current| current.replace(Some(scheduler))))
     }
 }
 
@@ -194,13 +185,13 @@ impl Drop for CurrentGuard {
 }
 
 /// Spawns on the set whose `run_until` this thread is polling; hands the future back if none.
-pub(super) fn spawn_on_current<F>(future: F) -> Result<JoinHandle<F::Output>, F>
+pub(crate) fn spawn_on_current<F>(future: F) -> Result<JoinHandle<F::Output>, F>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
     match CURRENT.try_with(|current| current.borrow().clone()).ok().flatten() {
-        Some(shared) => Ok(shared.spawn(future)),
+        Some(scheduler) => Ok(scheduler.spawn(future)),
         None => Err(future),
     }
 }
@@ -228,10 +219,10 @@ impl<F: Future> Future for RunUntil<'_, F> {
             let this = self.get_unchecked_mut();
             (this.set, Pin::new_unchecked(&mut this.future))
         };
-        let shared = &set.shared;
-        let _current = CurrentGuard::set(shared.clone());
+        let scheduler = &set.scheduler;
+        let _current = CurrentGuard::set(scheduler.clone());
         {
-            let mut queue = shared.queue.lock();
+            let mut queue = scheduler.queue.lock();
             if !queue.runner.as_ref().is_some_and(|runner| runner.will_wake(cx.waker())) {
                 queue.runner = Some(cx.waker().clone());
             }
@@ -240,7 +231,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
             return Poll::Ready(output);
         }
         for _ in 0..TASKS_PER_POLL {
-            let Some(task) = shared.queue.lock().tasks.pop_front() else {
+            let Some(task) = scheduler.queue.lock().tasks.pop() else {
                 return Poll::Pending;
             };
             crate::coop::budget(|| task.run());

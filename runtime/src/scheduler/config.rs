@@ -1,0 +1,76 @@
+//! How a scheduler is configured: the tunables the runtime `Builder` sets, and what the
+//! runtime's own threads are named and run when they start and stop.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Tunables, set through the runtime `Builder`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Config {
+    /// Tasks run between two non-blocking checks of the reactor. 61, as in tokio: an
+    /// `epoll_wait` costs about as much as a short poll, so this keeps its cost near 2 % of a
+    /// busy loop while a ready socket waits at most 61 polls.
+    pub(crate) event_interval: u32,
+    /// Every this many ticks the inject queue is checked before the local queue. 31, as in tokio,
+    /// so that wakes from other threads are never starved by a busy local queue.
+    pub(crate) global_queue_interval: u32,
+    /// Whether the clock starts paused (tests; current-thread only).
+    pub(crate) start_paused: bool,
+    /// The most threads the blocking pool starts.
+    pub(crate) max_blocking_threads: usize,
+    /// How long an idle blocking thread waits for work before it exits.
+    pub(crate) blocking_keep_alive: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            event_interval: 61,
+            global_queue_interval: 31,
+            start_paused: false,
+            max_blocking_threads: super::blocking::DEFAULT_MAX_THREADS,
+            blocking_keep_alive: super::blocking::DEFAULT_KEEP_ALIVE,
+        }
+    }
+}
+
+type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// What the runtime's worker threads are named and run when they start and stop.
+#[derive(Clone)]
+pub(crate) struct ThreadHooks {
+    pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
+    pub(crate) on_start: Option<Callback>,
+    pub(crate) on_stop: Option<Callback>,
+}
+
+impl ThreadHooks {
+    /// Starts a thread that runs `body` between the start and stop callbacks.
+    pub(crate) fn spawn<T: Send + 'static>(
+        &self,
+        body: impl FnOnce() -> T + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<T>> {
+        let hooks = self.clone();
+        std::thread::Builder::new().name((self.name)()).spawn(move || {
+            if let Some(on_start) = &hooks.on_start {
+                on_start();
+            }
+            let output = body();
+            if let Some(on_stop) = &hooks.on_stop {
+                on_stop();
+            }
+            output
+        })
+    }
+}
+
+impl Default for ThreadHooks {
+    fn default() -> Self {
+        ThreadHooks {
+            name: Arc::new(|| "mini-worker".to_owned()),
+            on_start: None,
+            on_stop: None,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The scheduler core this thread is running, if any: one slot for every flavor.
+//!
+//! A scheduler that runs tasks on a thread (the current-thread runtime inside `block_on`, each
+//! worker of the multi-threaded one) keeps what only that thread touches in a *core*: its local
+//! queue, its LIFO slot. While it runs, it puts the core here, so that a waker called on that
+//! thread queues the task on the core without a lock, and a waker of another runtime's task does
+//! not.
+//!
+//! The slot holds two addresses: the scheduler that owns the core, and the core. A scheduler
+//! type names its core type ([`RunsCore::Core`]) and always stores a core of that type, so the
+//! owner's address, checked on every lookup, also says what the core is.
+
+use std::cell::Cell;
+use std::ptr;
+
+/// A scheduler that runs tasks on a thread from a core that only that thread touches.
+pub(crate) trait RunsCore {
+    /// What the thread running the scheduler owns.
+    type Core;
+}
+
+/// `(owner, core)`: the addresses of the scheduler whose core this thread runs and of the core;
+/// both null when it runs none.
+type Entry = (*const (), *const ());
+
+thread_local! {
+    /// Set only by `run`, for the length of its call, to a scheduler and a core that outlive it.
+    static CURRENT: Cell<Entry> = const { Cell::new((ptr::null(), ptr::null())) };
+}
+
+/// Runs `f` with `core` as the current core of `owner` on this thread. The previous entry is
+/// restored when `f` returns or unwinds (a runtime may be driven from inside another one's
+/// task, on a thread of its own).
+pub(crate) fn run<S: RunsCore, R>(owner: &S, core: &S::Core, f: impl FnOnce() -> R) -> R {
+    struct Restore(Entry);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|current| current.set(self.0));
+        }
+    }
+    let entry = (ptr::from_ref(owner).cast::<()>(), ptr::from_ref(core).cast::<()>());
+    let _restore = Restore(CURRENT.replace(entry));
+    f()
+}
+
+/// Calls `f` with `owner`'s core if this thread is running it (inside [`run`] for it).
+#[inline]
+pub(crate) fn with<S: RunsCore, R>(owner: &S, f: impl FnOnce(&S::Core) -> R) -> Option<R> {
+    let (current_owner, core) = CURRENT.try_with(Cell::get).ok()?;
+    if !ptr::eq(current_owner, ptr::from_ref(owner).cast::<()>()) {
+        return None;
+    }
+    // SAFETY: the entry was set by `run` for a scheduler at `owner`'s address, whose call has not
+    // returned (it restores the previous entry on the way out), so `core` is still borrowed
+    // there and valid; we are on the thread it was set on. That scheduler is `owner` itself (two
+    // live values of non-zero size do not share an address, and `owner` is live), so `core` is
+    // an `S::Core`. Only shared references are handed out, as `run` holds one.
+    Some(f(unsafe { &*core.cast::<S::Core>() }))
+}
