@@ -25,6 +25,7 @@ mod coop;
 mod loom;
 mod reactor;
 mod scheduler;
+mod sys;
 mod util;
 
 pub mod fs;
