@@ -24,6 +24,7 @@ mod coop;
 mod loom;
 mod reactor;
 mod scheduler;
+mod sys;
 mod util;
 
 pub mod fs;

@@ -12,11 +12,12 @@
 //! are coalesced into one, as the kernel itself coalesces a signal that is already pending.
 
 use crate::io::AsyncFd;
+use crate::sys;
 use parking_lot::Mutex;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -27,7 +28,8 @@ const SIGNALS: usize = 65;
 
 /// Set by the handler, cleared by the broadcast: the signal arrived since the last broadcast.
 static PENDING: [AtomicBool; SIGNALS] = [const { AtomicBool::new(false) }; SIGNALS];
-/// The pipe's write end, for the handler (-1 until the registry exists).
+/// The pipe's write end, for the handler: -1 until the registry exists, then its
+/// `pipe_write_end`, a valid fd that is never closed.
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
 /// Which signal to listen for.
@@ -115,13 +117,7 @@ fn registry() -> io::Result<&'static Registry> {
     if let Some(registry) = REGISTRY.get() {
         return Ok(registry);
     }
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two fds pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded: both fds are new and ours.
-    let (pipe_read, pipe_write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (pipe_read, pipe_write) = sys::signal::pipe()?;
     let registry = REGISTRY.get_or_init(|| Registry {
         pipe_read,
         pipe_write_end: pipe_write,
@@ -138,22 +134,19 @@ fn registry() -> io::Result<&'static Registry> {
     Ok(registry)
 }
 
-/// The signal handler: async-signal-safe only (atomics and `write(2)`).
+/// The signal handler: async-signal-safe only (atomics, and `sys::signal::write_from_handler`,
+/// which is `write(2)` with `errno` saved and restored).
 extern "C" fn on_signal(signum: libc::c_int) {
-    // SAFETY: reading errno through its location is async-signal-safe; it is restored below.
-    let saved_errno = unsafe { *libc::__errno_location() };
     if let Some(pending) = usize::try_from(signum).ok().and_then(|n| PENDING.get(n)) {
         pending.store(true, Ordering::Release);
     }
     let fd = PIPE_WRITE.load(Ordering::Acquire);
     if fd >= 0 {
-        let byte = 1u8;
-        // SAFETY: writes one byte from a live local to the pipe; a full pipe (EAGAIN) already
-        // holds a wake-up, so the result is ignored.
-        unsafe { libc::write(fd, &byte as *const u8 as *const libc::c_void, 1) };
+        // SAFETY: a non-negative `PIPE_WRITE` is the registry's `pipe_write_end`, which is never
+        // closed: the registry is a static that is never dropped.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        sys::signal::write_from_handler(fd);
     }
-    // SAFETY: as above.
-    unsafe { *libc::__errno_location() = saved_errno };
 }
 
 /// Installs the handler for `signum` once.
@@ -177,15 +170,9 @@ fn install(registry: &Registry, signum: libc::c_int) -> io::Result<()> {
     if *installed {
         return Ok(());
     }
-    // SAFETY: all zeroes is a valid sigaction (empty mask, no flags) before we fill it in.
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    action.sa_flags = libc::SA_RESTART;
-    // SAFETY: `action` is a valid sigaction whose handler is async-signal-safe; the old action
-    // is not needed (null).
-    if unsafe { libc::sigaction(signum, &action, std::ptr::null_mut()) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
+    // SAFETY: `on_signal` is async-signal-safe: it only stores to atomics and calls
+    // `write_from_handler`, and leaves errno as it found it.
+    unsafe { sys::signal::sigaction(signum, on_signal) }?;
     *installed = true;
     Ok(())
 }
@@ -195,19 +182,16 @@ fn drain(fd: &OwnedFd) -> io::Result<()> {
     let mut buf = [0u8; 64];
     let mut read_any = false;
     loop {
-        // SAFETY: reads into a live local buffer of its own length.
-        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        match n {
-            -1 => {
-                let error = io::Error::last_os_error();
+        match sys::read(fd.as_fd(), &mut buf) {
+            Err(error) => {
                 return match error.kind() {
                     io::ErrorKind::WouldBlock if read_any => Ok(()),
                     io::ErrorKind::Interrupted => continue,
                     _ => Err(error),
                 };
             }
-            0 => return Ok(()),
-            _ => read_any = true,
+            Ok(0) => return Ok(()),
+            Ok(_) => read_any = true,
         }
     }
 }

@@ -74,7 +74,7 @@ impl<T: AsFd> AsyncFd<T> {
     }
 
     fn register(reactor: &Arc<Reactor>, inner: T) -> io::Result<AsyncFd<T>> {
-        let registration = reactor.register(inner.as_fd().as_raw_fd())?;
+        let registration = reactor.register(inner.as_fd())?;
         Ok(AsyncFd {
             registration,
             inner: Some(inner),
@@ -100,7 +100,7 @@ impl<T: AsFd> AsyncFd<T> {
     fn deregister(&self) {
         if let Some(inner) = &self.inner {
             // Fails only if the fd is no longer in the epoll set, which nothing here can cause.
-            let _ = self.registration.deregister(inner.as_fd().as_raw_fd());
+            let _ = self.registration.deregister(inner.as_fd());
         }
     }
 

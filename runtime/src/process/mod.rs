@@ -12,11 +12,12 @@ pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
 
 use crate::io::AsyncFd;
 use crate::signal::{signal, Signal, SignalKind};
+use crate::sys::process::pidfd_open;
 use std::ffi::OsStr;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::process::{ExitStatus, Output, Stdio};
 use std::task::{ready, Context, Poll};
@@ -337,15 +338,4 @@ fn pidfds_supported() -> bool {
         Ok(_) => true,
         Err(error) => error.raw_os_error() != Some(libc::ENOSYS),
     })
-}
-
-/// `pidfd_open(2)`: an fd (close-on-exec) that turns readable when `pid` exits.
-fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    // SAFETY: pidfd_open takes no pointers; on success we own the returned fd.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    if fd == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a new fd that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
 }

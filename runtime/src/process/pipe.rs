@@ -2,6 +2,7 @@
 //! a regular file, works with epoll), behind futures-io's `AsyncRead` and `AsyncWrite`.
 
 use crate::io::AsyncFd;
+use crate::sys;
 use futures_io::{AsyncRead, AsyncWrite};
 use std::fmt;
 use std::io;
@@ -16,45 +17,18 @@ struct Pipe {
 
 impl Pipe {
     fn new(fd: OwnedFd) -> io::Result<Pipe> {
-        set_nonblocking(fd.as_fd())?;
+        sys::set_nonblocking(fd.as_fd())?;
         Ok(Pipe { io: AsyncFd::new(fd)? })
     }
 
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |fd| {
-            // SAFETY: reads into a live buffer of its own length from an open fd.
-            let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-            if n == -1 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        })
+        self.io.poll_read_with(cx, |fd| sys::read(fd.as_fd(), buf))
     }
 
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |fd| {
-            // SAFETY: writes from a live buffer of its own length to an open fd. A reader that
-            // is gone gives EPIPE (Rust programs ignore SIGPIPE).
-            let n = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
-            if n == -1 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        })
+        // A reader that is gone gives EPIPE (Rust programs ignore SIGPIPE).
+        self.io.poll_write_with(cx, |fd| sys::write(fd.as_fd(), buf))
     }
-}
-
-fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: fcntl with F_GETFL/F_SETFL takes no pointers; `fd` is open.
-    unsafe {
-        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
-        if flags == -1 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) == -1 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
 }
 
 macro_rules! pipe_type {

@@ -7,11 +7,12 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p mini-runtime --release --lib loom`.
 
 use super::{wake_all, Direction, Reactor, Ready, ScheduledIo};
+use crate::sys::epoll::{self, Event};
 use crate::util::flag_waker::flag_waker;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Waker};
 
@@ -80,11 +81,7 @@ fn loom_clearing_read_readiness_keeps_write_readiness_and_closed_flags() {
 /// A non-blocking eventfd to register: epoll accepts it, and nothing ever makes it ready, so
 /// every event in these models is one the model delivers itself.
 fn eventfd() -> OwnedFd {
-    // SAFETY: eventfd takes no pointers; on success we own the new fd.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    assert!(fd >= 0, "eventfd: {}", std::io::Error::last_os_error());
-    // SAFETY: a fresh fd that nothing else owns.
-    unsafe { OwnedFd::from_raw_fd(fd) }
+    epoll::eventfd().expect("eventfd")
 }
 
 /// The driver's side of one `epoll_wait` that returned `events` for `token`: dispatch under the
@@ -93,11 +90,7 @@ fn dispatch_on_driver(reactor: &std::sync::Arc<Reactor>, token: u64, events: lib
     let reactor = reactor.clone();
     thread::spawn(move || {
         let mut wake_list = Vec::new();
-        let event = libc::epoll_event {
-            events: events as u32,
-            u64: token,
-        };
-        reactor.dispatch(&[event], &mut wake_list);
+        reactor.dispatch(&[Event::new(token, events)], &mut wake_list);
         wake_all(wake_list);
     })
 }
@@ -107,7 +100,7 @@ fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_it
     loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let (old_fd, new_fd) = (eventfd(), eventfd());
-        let old = reactor.register(old_fd.as_raw_fd()).unwrap();
+        let old = reactor.register(old_fd.as_fd()).unwrap();
         let old_woken = Arc::new(AtomicBool::new(false));
         let waker = flag_waker(old_woken.clone());
         assert!(old
@@ -115,17 +108,17 @@ fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_it
             .is_pending());
         // The driver got an event for the old fd just before the owner closed it ...
         let driver = dispatch_on_driver(&reactor, old.token(), libc::EPOLLIN);
-        old.deregister(old_fd.as_raw_fd()).unwrap();
+        old.deregister(old_fd.as_fd()).unwrap();
         drop((old, old_fd));
         // ... and a new fd may be registered in the same slot meanwhile.
-        let new = reactor.register(new_fd.as_raw_fd()).unwrap();
+        let new = reactor.register(new_fd.as_fd()).unwrap();
         driver.join().unwrap();
         assert!(
             new.poll_ready(&mut Context::from_waker(Waker::noop()), Direction::Read)
                 .is_pending(),
             "the old fd's event made the new registration readable"
         );
-        new.deregister(new_fd.as_raw_fd()).unwrap();
+        new.deregister(new_fd.as_fd()).unwrap();
     });
 }
 
@@ -134,7 +127,7 @@ fn loom_an_event_right_after_registration_is_seen_by_the_first_poll() {
     loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let fd = eventfd();
-        let registration = reactor.register(fd.as_raw_fd()).unwrap();
+        let registration = reactor.register(fd.as_fd()).unwrap();
         let woken = Arc::new(AtomicBool::new(false));
         // The fd became readable as soon as it was in the epoll set; the owner polls meanwhile.
         let driver = dispatch_on_driver(&reactor, registration.token(), libc::EPOLLIN);
@@ -144,7 +137,7 @@ fn loom_an_event_right_after_registration_is_seen_by_the_first_poll() {
             .is_ready();
         driver.join().unwrap();
         assert!(ready || woken.load(SeqCst), "the first event was lost");
-        registration.deregister(fd.as_raw_fd()).unwrap();
+        registration.deregister(fd.as_fd()).unwrap();
     });
 }
 
@@ -159,7 +152,7 @@ fn loom_registration_racing_shutdown_is_refused_or_woken_with_an_error() {
         };
         let woken = Arc::new(AtomicBool::new(false));
         let waker = flag_waker(woken.clone());
-        let waiting = match reactor.register(fd.as_raw_fd()) {
+        let waiting = match reactor.register(fd.as_fd()) {
             // Refused: the runtime is gone.
             Err(_) => None,
             Ok(registration) => {
@@ -180,7 +173,7 @@ fn loom_registration_racing_shutdown_is_refused_or_woken_with_an_error() {
                 matches!(again, std::task::Poll::Ready(Err(_))),
                 "I/O after shutdown must fail"
             );
-            registration.deregister(fd.as_raw_fd()).unwrap();
+            registration.deregister(fd.as_fd()).unwrap();
         }
     });
 }

@@ -5,7 +5,7 @@ use super::scheduled_io::{ReadyEvent, ScheduledIo};
 use super::{shutdown_error, Direction, Reactor};
 use crate::util::slab::Key;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -44,7 +44,7 @@ impl Registration {
     }
 
     /// Removes `fd` from the epoll set; call it before closing `fd`.
-    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         self.reactor.deregister(fd, self.key)
     }
 }

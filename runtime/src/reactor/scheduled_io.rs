@@ -1,4 +1,5 @@
-//! The state of one registered fd: its cached readiness and the two tasks waiting on it.
+//! The state of one registered fd: its cached readiness and, for each direction, the list of
+//! tasks waiting on it (one waker inline, more in a vector).
 //!
 //! The readiness word:
 //!
