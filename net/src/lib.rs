@@ -9,10 +9,12 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod addr;
+// The tokio-io and hyper adapters, each behind its feature (hyper's is public as `hyper_rt`).
+mod compat;
 mod fd;
-#[cfg(feature = "hyper")]
-pub mod hyper_rt;
+// The halves of a stream, stamped into `tcp` and `unix` alike.
 mod split;
+// The read and write paths of every stream and every shape of it.
 mod stream;
 mod sys;
 mod tcp;
@@ -20,6 +22,8 @@ mod udp;
 pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
+#[cfg(feature = "hyper")]
+pub use compat::hyper as hyper_rt;
 pub use tcp::{
     Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream, WriteHalf,
 };

@@ -1,139 +1,22 @@
-//! The read and write paths of a connected stream socket, written once for every stream type
-//! (`TcpStream`, `UnixStream`) and every shape of it (the stream, `&stream`, the halves): an
-//! extension trait on the registered fd, and macros that stamp the public methods and the
-//! futures-io traits onto each shape.
+//! The read and write paths of a connected stream socket (`TcpStream`, `UnixStream`), written
+//! once as plain generic functions on its registered fd (`&AsyncFd<S>`), and the macros that stamp
+//! thin forwarding methods and trait impls onto each shape of a stream: the stream, `&stream`, and
+//! the halves (`split.rs`).
+//!
+//! Top to bottom: `poll_io` (wait for readiness, run the syscall, clear the readiness after a
+//! short transfer); the `poll_*` functions built on it, which every read and write trait calls;
+//! the futures that the inherent methods return; then the macros. tokio's and hyper's write
+//! traits are `impl_write!` here, with their trait's path; their read traits fill their own buffer
+//! types (`crate::compat`).
 
 use crate::sys;
 use mini_runtime::io::{AsyncFd, ReadyGuard};
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, IoSliceMut};
+use std::net::Shutdown;
+use std::ops::Deref;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::task::{ready, Context, Poll};
-
-/// Reads and writes on a registered, connected stream socket, on `&self`.
-pub(crate) trait StreamOps {
-    fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
-    fn poll_read_vectored_shared(&self, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>>;
-    fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
-    fn poll_write_vectored_shared(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>>;
-
-    fn read_shared<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        poll_fn(move |cx| self.poll_read_shared(cx, buf))
-    }
-
-    fn read_exact_shared<'a>(&'a self, mut buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        poll_fn(move |cx| {
-            while !buf.is_empty() {
-                match ready!(self.poll_read_shared(cx, buf))? {
-                    0 => {
-                        let message = "the peer closed the connection before `read_exact` filled the buffer";
-                        return Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, message)));
-                    }
-                    n => buf = &mut std::mem::take(&mut buf)[n..],
-                }
-            }
-            Poll::Ready(Ok(()))
-        })
-    }
-
-    fn peek_shared<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a;
-
-    /// Like `poll_read_shared`, into memory that may be uninitialised (hyper's buffers).
-    #[cfg(feature = "hyper")]
-    fn poll_read_uninit_shared(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>>;
-
-    fn write_shared<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        poll_fn(move |cx| self.poll_write_shared(cx, buf))
-    }
-
-    fn write_all_shared<'a>(&'a self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        poll_fn(move |cx| {
-            while !buf.is_empty() {
-                match ready!(self.poll_write_shared(cx, buf))? {
-                    0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                    n => buf = &buf[n..],
-                }
-            }
-            Poll::Ready(Ok(()))
-        })
-    }
-
-    /// Shuts down the writing side (the peer reads end-of-file), or reading, or both.
-    fn shutdown_shared(&self, how: std::net::Shutdown) -> io::Result<()>;
-}
-
-impl<S: AsFd> StreamOps for AsyncFd<S> {
-    fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let wanted = buf.len();
-        poll_io(
-            self,
-            cx,
-            AsyncFd::poll_read_ready,
-            |fd| sys::recv(fd, buf, 0),
-            |n| n > 0 && n < wanted,
-        )
-    }
-
-    fn poll_read_vectored_shared(&self, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
-        let wanted: usize = bufs.iter().take(sys::IOV_MAX).map(|buf| buf.len()).sum();
-        poll_io(
-            self,
-            cx,
-            AsyncFd::poll_read_ready,
-            |fd| sys::recv_vectored(fd, bufs),
-            |n| n > 0 && n < wanted,
-        )
-    }
-
-    fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        poll_io(
-            self,
-            cx,
-            AsyncFd::poll_write_ready,
-            |fd| sys::send(fd, buf),
-            |n| n < buf.len(),
-        )
-    }
-
-    fn poll_write_vectored_shared(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        let wanted: usize = bufs.iter().take(sys::IOV_MAX).map(|buf| buf.len()).sum();
-        poll_io(
-            self,
-            cx,
-            AsyncFd::poll_write_ready,
-            |fd| sys::send_vectored(fd, bufs),
-            |n| n < wanted,
-        )
-    }
-
-    fn peek_shared<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        self.read_with(|stream| sys::recv(stream.as_fd(), buf, libc::MSG_PEEK))
-    }
-
-    #[cfg(feature = "hyper")]
-    fn poll_read_uninit_shared(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        let wanted = buf.len();
-        poll_io(
-            self,
-            cx,
-            AsyncFd::poll_read_ready,
-            |fd| sys::recv_uninit(fd, buf),
-            |n| n > 0 && n < wanted,
-        )
-    }
-
-    fn shutdown_shared(&self, how: std::net::Shutdown) -> io::Result<()> {
-        sys::shutdown(self.as_fd(), how)
-    }
-}
 
 /// Runs `op` once the socket is ready in `op`'s direction, waiting again on `WouldBlock`.
 ///
@@ -170,83 +53,116 @@ where
     }
 }
 
-/// Implements `futures_io::AsyncRead` for `$ty`, which reaches its registered fd (a
-/// `StreamOps`) through `$io`.
-macro_rules! impl_async_read {
-    ($ty:ty, |$this:ident| $io:expr) => {
-        $crate::stream::impl_tokio_read!($ty, |$this| $io);
-        $crate::stream::impl_hyper_read!($ty, |$this| $io);
-        impl futures_io::AsyncRead for $ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::stream::StreamOps::poll_read_shared($io, cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &mut [std::io::IoSliceMut<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::stream::StreamOps::poll_read_vectored_shared($io, cx, bufs)
-            }
-        }
-    };
+/// A receive of at most `wanted` bytes by `op`: one that came back short, but not at end-of-file,
+/// emptied the receive queue.
+#[inline]
+pub(crate) fn poll_recv<S: AsFd>(
+    io: &AsyncFd<S>,
+    cx: &mut Context<'_>,
+    wanted: usize,
+    op: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    poll_io(io, cx, AsyncFd::poll_read_ready, op, |n| n > 0 && n < wanted)
 }
 
-/// Implements `futures_io::AsyncWrite` for `$ty`, which reaches its registered fd through
-/// `$io`; closing shuts down the writing side.
-macro_rules! impl_async_write {
-    ($ty:ty, |$this:ident| $io:expr) => {
-        $crate::stream::impl_tokio_write!($ty, |$this| $io);
-        $crate::stream::impl_hyper_write!($ty, |$this| $io);
-        impl futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::stream::StreamOps::poll_write_shared($io, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::stream::StreamOps::poll_write_vectored_shared($io, cx, bufs)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                // Writes go straight to the socket; there is no buffer here to flush.
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                let $this = &*self;
-                std::task::Poll::Ready($crate::stream::StreamOps::shutdown_shared(
-                    $io,
-                    std::net::Shutdown::Write,
-                ))
-            }
-        }
-    };
+/// A send of at most `wanted` bytes by `op`: one that came back short filled the send buffer.
+#[inline]
+fn poll_send<S: AsFd>(
+    io: &AsyncFd<S>,
+    cx: &mut Context<'_>,
+    wanted: usize,
+    op: impl FnMut(BorrowedFd<'_>) -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    poll_io(io, cx, AsyncFd::poll_write_ready, op, |n| n < wanted)
 }
 
-/// Inherent reading methods (`read`, `read_exact`, `peek`) and `AsyncRead` for `$ty`, which
-/// reaches its registered fd through `$io`.
+/// The bytes one `readv`/`sendmsg` of `bufs` can move: the first `IOV_MAX` buffers'.
+fn vectored_len(bufs: &[impl Deref<Target = [u8]>]) -> usize {
+    bufs.iter().take(sys::IOV_MAX).map(|buf| buf.len()).sum()
+}
+
+/// Receives into `buf`; `Ok(0)` is end-of-file (or an empty `buf`).
+pub(crate) fn poll_read<S: AsFd>(io: &AsyncFd<S>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    poll_recv(io, cx, buf.len(), |fd| sys::recv(fd, buf, 0))
+}
+
+/// Receives into several buffers with one `readv(2)`.
+pub(crate) fn poll_read_vectored<S: AsFd>(
+    io: &AsyncFd<S>,
+    cx: &mut Context<'_>,
+    bufs: &mut [IoSliceMut<'_>],
+) -> Poll<io::Result<usize>> {
+    poll_recv(io, cx, vectored_len(bufs), |fd| sys::recv_vectored(fd, bufs))
+}
+
+/// Sends some of `buf` (with `MSG_NOSIGNAL`).
+pub(crate) fn poll_write<S: AsFd>(io: &AsyncFd<S>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    poll_send(io, cx, buf.len(), |fd| sys::send(fd, buf))
+}
+
+/// Sends several buffers with one `sendmsg(2)`.
+pub(crate) fn poll_write_vectored<S: AsFd>(
+    io: &AsyncFd<S>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    poll_send(io, cx, vectored_len(bufs), |fd| sys::send_vectored(fd, bufs))
+}
+
+/// Shuts down the writing side (the peer reads end-of-file): what closing a write trait does.
+pub(crate) fn poll_shutdown_write<S: AsFd>(io: &AsyncFd<S>) -> Poll<io::Result<()>> {
+    Poll::Ready(sys::shutdown(io.as_fd(), Shutdown::Write))
+}
+
+pub(crate) fn read<'a, S: AsFd>(io: &'a AsyncFd<S>, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+    poll_fn(move |cx| poll_read(io, cx, buf))
+}
+
+pub(crate) fn read_exact<'a, S: AsFd>(
+    io: &'a AsyncFd<S>,
+    mut buf: &'a mut [u8],
+) -> impl Future<Output = io::Result<()>> + 'a {
+    poll_fn(move |cx| {
+        while !buf.is_empty() {
+            match ready!(poll_read(io, cx, buf))? {
+                0 => {
+                    let message = "the peer closed the connection before `read_exact` filled the buffer";
+                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, message)));
+                }
+                n => buf = &mut std::mem::take(&mut buf)[n..],
+            }
+        }
+        Poll::Ready(Ok(()))
+    })
+}
+
+pub(crate) fn peek<'a, S: AsFd>(io: &'a AsyncFd<S>, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+    io.read_with(|stream| sys::recv(stream.as_fd(), buf, libc::MSG_PEEK))
+}
+
+pub(crate) fn write<'a, S: AsFd>(io: &'a AsyncFd<S>, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+    poll_fn(move |cx| poll_write(io, cx, buf))
+}
+
+pub(crate) fn write_all<'a, S: AsFd>(
+    io: &'a AsyncFd<S>,
+    mut buf: &'a [u8],
+) -> impl Future<Output = io::Result<()>> + 'a {
+    poll_fn(move |cx| {
+        while !buf.is_empty() {
+            match ready!(poll_write(io, cx, buf))? {
+                0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                n => buf = &buf[n..],
+            }
+        }
+        Poll::Ready(Ok(()))
+    })
+}
+
+/// The inherent reading methods (`read`, `read_exact`, `read_vectored`, `peek`) and the read
+/// traits (`impl_async_read!`) for `$ty`, which reaches its registered fd through `$io`. Each
+/// method forwards to the function of the same name above (`read_vectored` polls
+/// `poll_read_vectored`).
 macro_rules! read_methods {
     ($ty:ty, |$this:ident| $io:expr) => {
         impl $ty {
@@ -258,7 +174,7 @@ macro_rules! read_methods {
                 buf: &'a mut [u8],
             ) -> impl std::future::Future<Output = std::io::Result<usize>> + 'a {
                 let $this = &*self;
-                $crate::stream::StreamOps::read_shared($io, buf)
+                $crate::stream::read($io, buf)
             }
 
             /// Reads exactly `buf.len()` bytes.
@@ -271,7 +187,7 @@ macro_rules! read_methods {
                 buf: &'a mut [u8],
             ) -> impl std::future::Future<Output = std::io::Result<()>> + 'a {
                 let $this = &*self;
-                $crate::stream::StreamOps::read_exact_shared($io, buf)
+                $crate::stream::read_exact($io, buf)
             }
 
             /// Reads into several buffers with one `readv(2)`, filling them in order; returns the
@@ -279,7 +195,7 @@ macro_rules! read_methods {
             pub async fn read_vectored(&mut self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
                 let $this = &*self;
                 let io = $io;
-                std::future::poll_fn(|cx| $crate::stream::StreamOps::poll_read_vectored_shared(io, cx, bufs)).await
+                std::future::poll_fn(|cx| $crate::stream::poll_read_vectored(io, cx, bufs)).await
             }
 
             /// Reads into `buf` without removing the data from the socket: the next read returns
@@ -289,14 +205,15 @@ macro_rules! read_methods {
                 buf: &'a mut [u8],
             ) -> impl std::future::Future<Output = std::io::Result<usize>> + 'a {
                 let $this = &*self;
-                $crate::stream::StreamOps::peek_shared($io, buf)
+                $crate::stream::peek($io, buf)
             }
         }
         $crate::stream::impl_async_read!($ty, |$this| $io);
     };
 }
 
-/// Inherent writing methods (`write`, `write_all`) and `AsyncWrite` for `$ty`.
+/// The inherent writing methods (`write`, `write_vectored`, `write_all`) and the write traits
+/// (`impl_async_write!`) for `$ty`, forwarding like `read_methods!`.
 macro_rules! write_methods {
     ($ty:ty, |$this:ident| $io:expr) => {
         impl $ty {
@@ -307,7 +224,7 @@ macro_rules! write_methods {
                 buf: &'a [u8],
             ) -> impl std::future::Future<Output = std::io::Result<usize>> + 'a {
                 let $this = &*self;
-                $crate::stream::StreamOps::write_shared($io, buf)
+                $crate::stream::write($io, buf)
             }
 
             /// Writes several buffers with one `sendmsg(2)` (a response's header and body in one
@@ -315,7 +232,7 @@ macro_rules! write_methods {
             pub async fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
                 let $this = &*self;
                 let io = $io;
-                std::future::poll_fn(|cx| $crate::stream::StreamOps::poll_write_vectored_shared(io, cx, bufs)).await
+                std::future::poll_fn(|cx| $crate::stream::poll_write_vectored(io, cx, bufs)).await
             }
 
             /// Writes all of `buf`.
@@ -324,51 +241,73 @@ macro_rules! write_methods {
                 buf: &'a [u8],
             ) -> impl std::future::Future<Output = std::io::Result<()>> + 'a {
                 let $this = &*self;
-                $crate::stream::StreamOps::write_all_shared($io, buf)
+                $crate::stream::write_all($io, buf)
             }
         }
         $crate::stream::impl_async_write!($ty, |$this| $io);
     };
 }
 
-/// With the `tokio-io` feature: tokio's `AsyncRead` for `$ty` (filling the `ReadBuf`'s
-/// unfilled part through the same read path).
-#[cfg(feature = "tokio-io")]
-macro_rules! impl_tokio_read {
+/// The read traits for `$ty`, which reaches its registered fd through `$io`: futures-io's
+/// `AsyncRead`, and with their features tokio's `AsyncRead` and hyper's `rt::Read`
+/// (`crate::compat`).
+macro_rules! impl_async_read {
     ($ty:ty, |$this:ident| $io:expr) => {
-        impl tokio::io::AsyncRead for $ty {
+        impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                let n = std::task::ready!($crate::stream::StreamOps::poll_read_shared(
-                    $io,
-                    cx,
-                    buf.initialize_unfilled()
-                ))?;
-                buf.advance(n);
-                std::task::Poll::Ready(Ok(()))
+                $crate::stream::poll_read($io, cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $crate::stream::poll_read_vectored($io, cx, bufs)
             }
         }
+
+        #[cfg(feature = "tokio-io")]
+        $crate::compat::impl_read!(
+            ::tokio::io::AsyncRead, &mut ::tokio::io::ReadBuf<'_>, $crate::compat::tokio_io::poll_read_buf;
+            $ty, |$this| $io
+        );
+
+        #[cfg(feature = "hyper")]
+        $crate::compat::impl_read!(
+            ::hyper::rt::Read, ::hyper::rt::ReadBufCursor<'_>, $crate::compat::hyper::poll_read_cursor;
+            $ty, |$this| $io
+        );
     };
 }
 
-/// With the `tokio-io` feature: tokio's `AsyncWrite` for `$ty`; `poll_shutdown` shuts down the
-/// writing side.
-#[cfg(feature = "tokio-io")]
-macro_rules! impl_tokio_write {
+/// The write traits for `$ty`, which reaches its registered fd through `$io`: futures-io's
+/// `AsyncWrite`, and with their features tokio's `AsyncWrite` and hyper's `rt::Write`. Closing
+/// shuts down the writing side.
+macro_rules! impl_async_write {
     ($ty:ty, |$this:ident| $io:expr) => {
-        $crate::stream::impl_shutdown_write!(tokio::io::AsyncWrite, $ty, |$this| $io);
+        $crate::stream::impl_write!(futures_io::AsyncWrite, poll_close; $ty, |$this| $io);
+
+        #[cfg(feature = "tokio-io")]
+        $crate::stream::impl_write!(::tokio::io::AsyncWrite, poll_shutdown, is_write_vectored; $ty, |$this| $io);
+
+        #[cfg(feature = "hyper")]
+        $crate::stream::impl_write!(::hyper::rt::Write, poll_shutdown, is_write_vectored; $ty, |$this| $io);
     };
 }
 
-/// Implements `$trait` — tokio's `AsyncWrite` or hyper's `rt::Write`, which have the same five
-/// methods — for `$ty`; `poll_shutdown` shuts down the writing side.
-#[cfg(any(feature = "tokio-io", feature = "hyper"))]
-macro_rules! impl_shutdown_write {
-    ($trait:path, $ty:ty, |$this:ident| $io:expr) => {
+/// Implements the write trait `$trait` for `$ty`: futures-io's `AsyncWrite`, tokio's `AsyncWrite`
+/// and hyper's `rt::Write` have the same methods but for the name of the one that shuts down the
+/// writing side (`$close`: `poll_close` or `poll_shutdown`) and `is_write_vectored`, which tokio
+/// and hyper ask (`$is_write_vectored`, given for them).
+macro_rules! impl_write {
+    ($trait:path, $close:ident $(, $is_write_vectored:ident)?; $ty:ty, |$this:ident| $io:expr) => {
         impl $trait for $ty {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
@@ -376,7 +315,7 @@ macro_rules! impl_shutdown_write {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::stream::StreamOps::poll_write_shared($io, cx, buf)
+                $crate::stream::poll_write($io, cx, buf)
             }
 
             fn poll_write_vectored(
@@ -385,12 +324,14 @@ macro_rules! impl_shutdown_write {
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::stream::StreamOps::poll_write_vectored_shared($io, cx, bufs)
+                $crate::stream::poll_write_vectored($io, cx, bufs)
             }
 
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
+            $(
+                fn $is_write_vectored(&self) -> bool {
+                    true
+                }
+            )?
 
             fn poll_flush(
                 self: std::pin::Pin<&mut Self>,
@@ -400,82 +341,15 @@ macro_rules! impl_shutdown_write {
                 std::task::Poll::Ready(Ok(()))
             }
 
-            fn poll_shutdown(
+            fn $close(
                 self: std::pin::Pin<&mut Self>,
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                std::task::Poll::Ready($crate::stream::StreamOps::shutdown_shared(
-                    $io,
-                    std::net::Shutdown::Write,
-                ))
+                $crate::stream::poll_shutdown_write($io)
             }
         }
     };
 }
 
-/// Without the `tokio-io` feature: nothing.
-#[cfg(not(feature = "tokio-io"))]
-macro_rules! impl_tokio_read {
-    ($($anything:tt)*) => {};
-}
-
-/// Without the `tokio-io` feature: nothing.
-#[cfg(not(feature = "tokio-io"))]
-macro_rules! impl_tokio_write {
-    ($($anything:tt)*) => {};
-}
-
-/// With the `hyper` feature: hyper's `rt::Read` for `$ty`, receiving straight into hyper's
-/// (possibly uninitialised) buffer.
-#[cfg(feature = "hyper")]
-macro_rules! impl_hyper_read {
-    ($ty:ty, |$this:ident| $io:expr) => {
-        impl hyper::rt::Read for $ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                mut buf: hyper::rt::ReadBufCursor<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                let $this = &*self;
-                // SAFETY: the slice is only written by `recv` (never read), so no uninitialised
-                // byte is exposed; `advance(n)` then covers exactly the `n` bytes the kernel wrote.
-                let unfilled = unsafe { buf.as_mut() };
-                let n = std::task::ready!($crate::stream::StreamOps::poll_read_uninit_shared(
-                    $io, cx, unfilled
-                ))?;
-                // SAFETY: see above: the first `n` bytes of the unfilled part are initialised.
-                unsafe { buf.advance(n) };
-                std::task::Poll::Ready(Ok(()))
-            }
-        }
-    };
-}
-
-/// With the `hyper` feature: hyper's `rt::Write` for `$ty`; `poll_shutdown` shuts down the
-/// writing side.
-#[cfg(feature = "hyper")]
-macro_rules! impl_hyper_write {
-    ($ty:ty, |$this:ident| $io:expr) => {
-        $crate::stream::impl_shutdown_write!(hyper::rt::Write, $ty, |$this| $io);
-    };
-}
-
-/// Without the `hyper` feature: nothing.
-#[cfg(not(feature = "hyper"))]
-macro_rules! impl_hyper_read {
-    ($($anything:tt)*) => {};
-}
-
-/// Without the `hyper` feature: nothing.
-#[cfg(not(feature = "hyper"))]
-macro_rules! impl_hyper_write {
-    ($($anything:tt)*) => {};
-}
-
-#[cfg(any(feature = "tokio-io", feature = "hyper"))]
-pub(crate) use impl_shutdown_write;
-pub(crate) use {
-    impl_async_read, impl_async_write, impl_hyper_read, impl_hyper_write, impl_tokio_read, impl_tokio_write,
-    read_methods, write_methods,
-};
+pub(crate) use {impl_async_read, impl_async_write, impl_write, read_methods, write_methods};
