@@ -1,31 +1,9 @@
-//! # mini
+#![doc = include_str!("../README.md")]
 //!
-//! An async runtime for Linux servers, built directly on epoll: an executor with a waker-driven
-//! task queue and an edge-triggered reactor that wakes exactly the task whose socket is ready.
+//! ## This crate
 //!
-//! ```no_run
-//! use mini::net::TcpListener;
-//!
-//! #[mini::main]
-//! async fn main() -> std::io::Result<()> {
-//!     let listener = TcpListener::bind("127.0.0.1:8080").await?;
-//!     loop {
-//!         let (mut stream, _peer) = listener.accept().await?;
-//!         mini::spawn(async move {
-//!             let mut buf = vec![0u8; 4096];
-//!             loop {
-//!                 match stream.read(&mut buf).await {
-//!                     Ok(0) | Err(_) => break,
-//!                     Ok(n) => if stream.write_all(&buf[..n]).await.is_err() { break },
-//!                 }
-//!             }
-//!         });
-//!     }
-//! }
-//! ```
-//!
-//! This crate only re-exports: the runtime lives in `mini-runtime`, the sockets in `mini-net`,
-//! the attribute macros in `mini-macros`. ARCHITECTURE.md in the repository is the map.
+//! `mini` only re-exports: the runtime lives in `mini-runtime`, the sockets in `mini-net`, the
+//! attribute macros in `mini-macros`. ARCHITECTURE.md in the repository is the map.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -82,11 +82,13 @@ fn vectored_len(bufs: &[impl Deref<Target = [u8]>]) -> usize {
 }
 
 /// Receives into `buf`; `Ok(0)` is end-of-file (or an empty `buf`).
+#[inline]
 pub(crate) fn poll_read<S: AsFd>(io: &AsyncFd<S>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
     poll_recv(io, cx, buf.len(), |fd| sys::recv(fd, buf, 0))
 }
 
 /// Receives into several buffers with one `readv(2)`.
+#[inline]
 pub(crate) fn poll_read_vectored<S: AsFd>(
     io: &AsyncFd<S>,
     cx: &mut Context<'_>,
@@ -96,11 +98,13 @@ pub(crate) fn poll_read_vectored<S: AsFd>(
 }
 
 /// Sends some of `buf` (with `MSG_NOSIGNAL`).
+#[inline]
 pub(crate) fn poll_write<S: AsFd>(io: &AsyncFd<S>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
     poll_send(io, cx, buf.len(), |fd| sys::send(fd, buf))
 }
 
 /// Sends several buffers with one `sendmsg(2)`.
+#[inline]
 pub(crate) fn poll_write_vectored<S: AsFd>(
     io: &AsyncFd<S>,
     cx: &mut Context<'_>,

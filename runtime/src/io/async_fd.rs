@@ -221,6 +221,7 @@ impl<'a, T: AsFd> ReadyGuard<'a, T> {
 
     /// Runs `op`; if it returns `WouldBlock`, clears the readiness and returns `Err(TryIoError)`
     /// so that the caller waits again.
+    #[inline]
     pub fn try_io<R>(&mut self, op: impl FnOnce(&'a T) -> io::Result<R>) -> Result<io::Result<R>, TryIoError> {
         match op(self.fd.get_ref()) {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {

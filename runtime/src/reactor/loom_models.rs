@@ -6,7 +6,7 @@
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p mini-runtime --release --lib loom`.
 
-use super::{wake_all, Direction, Reactor, Ready, ScheduledIo};
+use super::{wake_all, Direction, FdState, Reactor, Ready};
 use crate::sys::epoll::{self, Event};
 use crate::util::flag_waker::flag_waker;
 use loom::sync::atomic::AtomicBool;
@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Waker};
 
 /// The reactor thread: one event with `ready`, then wake what it took.
-fn deliver(io: &Arc<ScheduledIo>, ready: Ready) -> thread::JoinHandle<()> {
+fn deliver(io: &Arc<FdState>, ready: Ready) -> thread::JoinHandle<()> {
     let io = io.clone();
     thread::spawn(move || {
         let mut wake_list = Vec::new();
@@ -29,7 +29,7 @@ fn deliver(io: &Arc<ScheduledIo>, ready: Ready) -> thread::JoinHandle<()> {
 #[test]
 fn loom_event_racing_waker_registration_is_not_lost() {
     loom::model(|| {
-        let io = Arc::new(ScheduledIo::new());
+        let io = Arc::new(FdState::new());
         let woken = Arc::new(AtomicBool::new(false));
         let reactor = deliver(&io, Ready::READABLE);
         let waker = flag_waker(woken.clone());
@@ -44,7 +44,7 @@ fn loom_event_racing_waker_registration_is_not_lost() {
 #[test]
 fn loom_event_racing_clear_readiness_is_kept() {
     loom::model(|| {
-        let io = Arc::new(ScheduledIo::new());
+        let io = Arc::new(FdState::new());
         io.set_readiness(Ready::READABLE, &mut Vec::new());
         let mut cx = Context::from_waker(Waker::noop());
         let event = match io.poll_ready(&mut cx, Direction::Read) {
@@ -65,7 +65,7 @@ fn loom_event_racing_clear_readiness_is_kept() {
 #[test]
 fn loom_clearing_read_readiness_keeps_write_readiness_and_closed_flags() {
     loom::model(|| {
-        let io = Arc::new(ScheduledIo::new());
+        let io = Arc::new(FdState::new());
         io.set_readiness(Ready::READABLE | Ready::WRITABLE | Ready::READ_CLOSED, &mut Vec::new());
         let mut cx = Context::from_waker(Waker::noop());
         let std::task::Poll::Ready(Ok(event)) = io.poll_ready(&mut cx, Direction::Read) else {

@@ -5,7 +5,7 @@
 //!
 //! 1. `AsyncFd::new` registers the fd once, edge-triggered, for `IN | OUT | RDHUP`, with the
 //!    registration's slab key (index and generation) as the epoll token.
-//! 2. A task's read returns `WouldBlock`; it clears the cached read readiness (`scheduled_io.rs`)
+//! 2. A task's read returns `WouldBlock`; it clears the cached read readiness (`fd_state.rs`)
 //!    and stores its waker in the registration's read slot.
 //! 3. The runtime has nothing to run and calls [`Driver::turn`], which blocks in `epoll_wait`.
 //! 4. Data arrives; `epoll_wait` returns the token. The driver looks it up in the slab (a stale
@@ -19,16 +19,16 @@
 //! The syscalls themselves (epoll, the eventfd, the wait and its events buffer) are in
 //! `crate::sys::epoll`; this file is the registry and the dispatch.
 
+mod fd_state;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod ready;
 mod registration;
-mod scheduled_io;
 
+pub(crate) use fd_state::{FdState, ReadyEvent};
 pub(crate) use ready::Direction;
 pub use ready::Ready;
 pub(crate) use registration::Registration;
-pub(crate) use scheduled_io::{ReadyEvent, ScheduledIo};
 
 use crate::loom::Mutex;
 use crate::sys::epoll::{self, Event, Events};
@@ -58,7 +58,7 @@ pub(crate) struct Reactor {
 }
 
 struct Registrations {
-    slab: Slab<Arc<ScheduledIo>>,
+    slab: Slab<Arc<FdState>>,
     is_shutdown: bool,
 }
 
@@ -94,7 +94,7 @@ impl Reactor {
     /// Starts watching `fd` (edge-triggered, for `IN | OUT | RDHUP`). The caller must deregister
     /// it before closing it.
     pub(crate) fn register(self: &Arc<Self>, fd: BorrowedFd<'_>) -> io::Result<Registration> {
-        let io = Arc::new(ScheduledIo::new());
+        let io = Arc::new(FdState::new());
         let key = {
             let mut registrations = self.registrations.lock();
             if registrations.is_shutdown {

@@ -1,7 +1,7 @@
 //! A registered fd's handle on the reactor: what `AsyncFd` uses to wait for readiness and to
 //! leave the epoll set.
 
-use super::scheduled_io::{ReadyEvent, ScheduledIo};
+use super::fd_state::{FdState, ReadyEvent};
 use super::{shutdown_error, Direction, Reactor};
 use crate::util::slab::Key;
 use std::io;
@@ -11,12 +11,12 @@ use std::task::{Context, Poll};
 
 pub(crate) struct Registration {
     reactor: Arc<Reactor>,
-    io: Arc<ScheduledIo>,
+    io: Arc<FdState>,
     key: Key,
 }
 
 impl Registration {
-    pub(super) fn new(reactor: Arc<Reactor>, io: Arc<ScheduledIo>, key: Key) -> Registration {
+    pub(super) fn new(reactor: Arc<Reactor>, io: Arc<FdState>, key: Key) -> Registration {
         Registration { reactor, io, key }
     }
 

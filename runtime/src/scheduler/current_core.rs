@@ -43,17 +43,18 @@ pub(crate) fn run<S: RunsCore, R>(owner: &S, core: &S::Core, f: impl FnOnce() ->
     f()
 }
 
-/// Calls `f` with `owner`'s core if this thread is running it (inside [`run`] for it).
+/// Calls `f` with `owner`'s core if this thread is running it (inside [`run`] for it), else with
+/// `None`.
 #[inline]
-pub(crate) fn with<S: RunsCore, R>(owner: &S, f: impl FnOnce(&S::Core) -> R) -> Option<R> {
-    let (current_owner, core) = CURRENT.try_with(Cell::get).ok()?;
+pub(crate) fn with<S: RunsCore, R>(owner: &S, f: impl FnOnce(Option<&S::Core>) -> R) -> R {
+    let (current_owner, core) = CURRENT.try_with(Cell::get).unwrap_or((ptr::null(), ptr::null()));
     if !ptr::eq(current_owner, ptr::from_ref(owner).cast::<()>()) {
-        return None;
+        return f(None);
     }
     // SAFETY: the entry was set by `run` for a scheduler at `owner`'s address, whose call has not
     // returned (it restores the previous entry on the way out), so `core` is still borrowed
     // there and valid; we are on the thread it was set on. That scheduler is `owner` itself (two
     // live values of non-zero size do not share an address, and `owner` is live), so `core` is
     // an `S::Core`. Only shared references are handed out, as `run` holds one.
-    Some(f(unsafe { &*core.cast::<S::Core>() }))
+    f(Some(unsafe { &*core.cast::<S::Core>() }))
 }

@@ -374,7 +374,7 @@ impl CurrentThread {
 
     /// Whether this thread is inside `block_on` for this runtime.
     pub(crate) fn is_current(&self) -> bool {
-        current_core::with(self, |_| ()).is_some()
+        current_core::with(self, |core| core.is_some())
     }
 }
 
@@ -397,17 +397,14 @@ impl JobOwner for CurrentThread {
 
 impl Schedule for Arc<CurrentThread> {
     fn schedule(&self, task: Notified<Self>) {
-        let mut task = Some(task);
-        current_core::with(&**self, |core| {
-            if let Some(task) = task.take() {
-                core.local_queue.borrow_mut().push_back(task);
+        current_core::with(&**self, |core| match core {
+            Some(core) => core.local_queue.borrow_mut().push_back(task),
+            None => {
+                if self.inject.push(task) {
+                    self.unpark();
+                }
             }
         });
-        if let Some(task) = task {
-            if self.inject.push(task) {
-                self.unpark();
-            }
-        }
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {

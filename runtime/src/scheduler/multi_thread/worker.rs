@@ -72,24 +72,25 @@ pub(super) fn run(handle: Arc<MultiThread>, core: Box<WorkerCore>) {
 
 /// Queues `task` on this thread's worker if it belongs to `handle`'s runtime; otherwise hands
 /// the task back for the inject queue.
+#[inline]
 pub(super) fn schedule_local(
     handle: &MultiThread,
     task: Notified<Arc<MultiThread>>,
     is_yield: bool,
 ) -> Option<Notified<Arc<MultiThread>>> {
-    let mut task = Some(task);
     let notify = current_core::with(handle, |core| {
-        let Ok(mut core) = core.try_borrow_mut() else {
-            // Only reachable if a step that borrows the core ran user code; stay safe.
-            return false;
+        // Not borrowable only if a step that borrows the core ran user code; stay safe.
+        let Some(Ok(mut core)) = core.map(RefCell::try_borrow_mut) else {
+            return Err(task);
         };
-        let task = task.take().expect("taken once");
-        queue_on_core(handle, &mut core, task, is_yield)
+        Ok(queue_on_core(handle, &mut core, task, is_yield))
     });
-    if notify == Some(true) {
-        handle.notify_parked();
+    match notify {
+        Ok(true) => handle.notify_parked(),
+        Ok(false) => {}
+        Err(task) => return Some(task),
     }
-    task
+    None
 }
 
 /// Queues `task` on this worker's core; returns whether an idle worker should be woken.

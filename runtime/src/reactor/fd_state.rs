@@ -22,7 +22,9 @@ const TICK_SHIFT: usize = 16;
 const TICK_MASK: usize = 0x7fff << TICK_SHIFT;
 const SHUTDOWN: usize = 1 << 31;
 
-pub(crate) struct ScheduledIo {
+/// One registered fd's readiness word and the tasks waiting on it in each direction (what tokio
+/// calls `ScheduledIo`).
+pub(crate) struct FdState {
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
 }
@@ -100,9 +102,9 @@ pub(crate) struct ReadyEvent {
 #[derive(Debug)]
 pub(crate) struct Shutdown;
 
-impl ScheduledIo {
-    pub(crate) fn new() -> ScheduledIo {
-        ScheduledIo {
+impl FdState {
+    pub(crate) fn new() -> FdState {
+        FdState {
             readiness: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
         }
