@@ -203,7 +203,7 @@ fn broadcast(registry: &Registry) {
             let entry = &registry.entries[signum];
             entry.generation.fetch_add(1, Ordering::AcqRel);
             let waiters = std::mem::take(&mut *entry.waiters.lock());
-            crate::reactor::wake_all(waiters.into_iter().map(|(_, waker)| waker));
+            crate::util::wake_all::wake_all(waiters.into_iter().map(|(_, waker)| waker));
         }
     }
 }

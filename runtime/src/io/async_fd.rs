@@ -74,7 +74,7 @@ impl<T: AsFd> AsyncFd<T> {
     }
 
     fn register(reactor: &Arc<Reactor>, inner: T) -> io::Result<AsyncFd<T>> {
-        let registration = reactor.register(inner.as_fd())?;
+        let registration = Registration::new(reactor, inner.as_fd())?;
         Ok(AsyncFd {
             registration,
             inner: Some(inner),

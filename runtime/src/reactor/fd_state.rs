@@ -166,7 +166,7 @@ impl FdState {
             (self.ready_event(direction), evicted)
         };
         if let Some(evicted) = evicted {
-            super::wake_all(evicted);
+            crate::util::wake_all::wake_all(evicted);
         }
         match event {
             Some(event) => Poll::Ready(event),

@@ -6,9 +6,10 @@
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p mini-runtime --release --lib loom`.
 
-use super::{wake_all, Direction, FdState, Reactor, Ready};
+use super::{Direction, FdState, Reactor, Ready, Registration};
 use crate::sys::epoll::{self, Event};
 use crate::util::flag_waker::flag_waker;
+use crate::util::wake_all::wake_all;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
@@ -100,7 +101,7 @@ fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_it
     loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let (old_fd, new_fd) = (eventfd(), eventfd());
-        let old = reactor.register(old_fd.as_fd()).unwrap();
+        let old = Registration::new(&reactor, old_fd.as_fd()).unwrap();
         let old_woken = Arc::new(AtomicBool::new(false));
         let waker = flag_waker(old_woken.clone());
         assert!(old
@@ -111,7 +112,7 @@ fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_it
         old.deregister(old_fd.as_fd()).unwrap();
         drop((old, old_fd));
         // ... and a new fd may be registered in the same slot meanwhile.
-        let new = reactor.register(new_fd.as_fd()).unwrap();
+        let new = Registration::new(&reactor, new_fd.as_fd()).unwrap();
         driver.join().unwrap();
         assert!(
             new.poll_ready(&mut Context::from_waker(Waker::noop()), Direction::Read)
@@ -127,7 +128,7 @@ fn loom_an_event_right_after_registration_is_seen_by_the_first_poll() {
     loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let fd = eventfd();
-        let registration = reactor.register(fd.as_fd()).unwrap();
+        let registration = Registration::new(&reactor, fd.as_fd()).unwrap();
         let woken = Arc::new(AtomicBool::new(false));
         // The fd became readable as soon as it was in the epoll set; the owner polls meanwhile.
         let driver = dispatch_on_driver(&reactor, registration.token(), libc::EPOLLIN);
@@ -152,7 +153,7 @@ fn loom_registration_racing_shutdown_is_refused_or_woken_with_an_error() {
         };
         let woken = Arc::new(AtomicBool::new(false));
         let waker = flag_waker(woken.clone());
-        let waiting = match reactor.register(fd.as_fd()) {
+        let waiting = match Registration::new(&reactor, fd.as_fd()) {
             // Refused: the runtime is gone.
             Err(_) => None,
             Ok(registration) => {

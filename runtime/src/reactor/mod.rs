@@ -35,7 +35,6 @@ use crate::sys::epoll::{self, Event, Events};
 use crate::util::slab::{Key, Slab};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -91,9 +90,10 @@ impl Reactor {
         Ok((reactor, driver))
     }
 
-    /// Starts watching `fd` (edge-triggered, for `IN | OUT | RDHUP`). The caller must deregister
-    /// it before closing it.
-    pub(crate) fn register(self: &Arc<Self>, fd: BorrowedFd<'_>) -> io::Result<Registration> {
+    /// Starts watching `fd` (edge-triggered, for `IN | OUT | RDHUP`): its events go to the new
+    /// `FdState`, filed under the returned key. The caller must deregister it before closing it
+    /// (`Registration` does).
+    pub(super) fn add(&self, fd: BorrowedFd<'_>) -> io::Result<(Arc<FdState>, Key)> {
         let io = Arc::new(FdState::new());
         let key = {
             let mut registrations = self.registrations.lock();
@@ -106,7 +106,7 @@ impl Reactor {
             self.registrations.lock().slab.remove(key);
             return Err(error);
         }
-        Ok(Registration::new(self.clone(), io, key))
+        Ok((io, key))
     }
 
     /// Stops watching `fd` (still open) and forgets its registration; a stale event for it that
@@ -168,21 +168,7 @@ impl Reactor {
                 io.shutdown(&mut wake_list);
             }
         }
-        wake_all(wake_list);
-    }
-}
-
-/// Wakes every waker, even if one panics (a foreign executor's might); the first panic is
-/// raised again once all are woken, so no task is left waiting for a wake that was dropped.
-pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
-    let mut first_panic = None;
-    for waker in wakers {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-            first_panic.get_or_insert(payload);
-        }
-    }
-    if let Some(payload) = first_panic {
-        resume_unwind(payload);
+        crate::util::wake_all::wake_all(wake_list);
     }
 }
 
@@ -203,6 +189,6 @@ impl Driver {
             }
         };
         self.reactor.dispatch(events, &mut self.wake_list);
-        wake_all(self.wake_list.drain(..));
+        crate::util::wake_all::wake_all(self.wake_list.drain(..));
     }
 }

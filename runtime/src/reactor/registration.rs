@@ -16,8 +16,15 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    pub(super) fn new(reactor: Arc<Reactor>, io: Arc<FdState>, key: Key) -> Registration {
-        Registration { reactor, io, key }
+    /// Starts watching `fd` in `reactor` (edge-triggered, for `IN | OUT | RDHUP`). Call
+    /// [`deregister`](Registration::deregister) before closing `fd`.
+    pub(crate) fn new(reactor: &Arc<Reactor>, fd: BorrowedFd<'_>) -> io::Result<Registration> {
+        let (io, key) = reactor.add(fd)?;
+        Ok(Registration {
+            reactor: reactor.clone(),
+            io,
+            key,
+        })
     }
 
     /// The reactor this registration belongs to.

@@ -170,6 +170,18 @@ impl Builder {
     }
 }
 
+impl Runtime {
+    /// A multi-threaded runtime with default settings: one worker thread per CPU this process
+    /// may use (or `MINI_WORKER_THREADS`); see [`Builder`].
+    ///
+    /// # Errors
+    /// If the epoll instance, the eventfd or the threads cannot be created (for example, out of
+    /// fds), or `MINI_WORKER_THREADS` is not a positive number.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+}
+
 /// `MINI_WORKER_THREADS` if set, else the number of CPUs this process may run on.
 fn default_worker_threads() -> io::Result<usize> {
     match std::env::var(WORKER_THREADS_ENV) {

@@ -12,7 +12,6 @@ use crate::context;
 use crate::scheduler::Scheduler;
 use crate::task::{JoinHandle, LocalSet};
 use std::future::Future;
-use std::io;
 
 /// An async runtime: an executor that runs tasks and an epoll reactor that wakes them.
 ///
@@ -33,16 +32,6 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A multi-threaded runtime with default settings: one worker thread per CPU this process
-    /// may use (or `MINI_WORKER_THREADS`); see [`Builder`].
-    ///
-    /// # Errors
-    /// If the epoll instance, the eventfd or the threads cannot be created (for example, out of
-    /// fds), or `MINI_WORKER_THREADS` is not a positive number.
-    pub fn new() -> io::Result<Runtime> {
-        Builder::new_multi_thread().build()
-    }
-
     pub(crate) fn from_scheduler(scheduler: Scheduler) -> Runtime {
         Runtime {
             handle: Handle { inner: scheduler },

@@ -9,7 +9,7 @@
 //! with its runtime entered, and hands over the [`JobOwner`] to tell when a job is done.
 
 use super::task_queue::TaskQueue;
-use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
 use std::future::Future;
@@ -100,7 +100,7 @@ impl BlockingPool {
             owner,
             pool: self.pool.clone(),
         };
-        let (task, notified, join) = task::new_task(future, self.pool.clone(), false);
+        let (task, notified, join) = new_task(future, self.pool.clone(), false);
         if let Some(notified) = self.pool.owned.bind(task, notified) {
             self.pool.schedule(notified);
         }

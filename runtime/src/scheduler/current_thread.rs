@@ -34,7 +34,7 @@ use super::inject::Inject;
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
-use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use crate::time::timers::{TimerDriver, Timers};
 use crate::util::thread_id;
 use crate::util::thread_waker::current_thread_waker;
@@ -340,7 +340,7 @@ impl CurrentThread {
     }
 
     fn bind<F: Future + 'static>(self: &Arc<Self>, future: F, is_local: bool) -> JoinHandle<F::Output> {
-        let (task, notified, join) = task::new_task(future, self.clone(), is_local);
+        let (task, notified, join) = new_task(future, self.clone(), is_local);
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule(notified);
         }

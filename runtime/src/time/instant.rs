@@ -1,5 +1,6 @@
 //! `Instant`: a point on the runtime's clock, which follows paused (virtual) time in tests.
 
+use crate::context;
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
@@ -15,7 +16,8 @@ pub struct Instant(std::time::Instant);
 impl Instant {
     /// The current runtime's time (`std::time::Instant::now()` outside a runtime).
     pub fn now() -> Instant {
-        Instant(super::now())
+        let now = context::with_current(|scheduler| scheduler.drivers().timers.now());
+        Instant(now.unwrap_or_else(|_| std::time::Instant::now()))
     }
 
     /// Wraps a `std` instant.

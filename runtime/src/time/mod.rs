@@ -28,11 +28,6 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 use crate::context;
 use std::time::Duration;
 
-/// The current runtime's time, or real time outside one.
-fn now() -> std::time::Instant {
-    context::with_current(|scheduler| scheduler.drivers().timers.now()).unwrap_or_else(|_| std::time::Instant::now())
-}
-
 #[track_caller]
 fn with_timers<R>(what: &str, f: impl FnOnce(&timers::Timers) -> R) -> R {
     context::with_current(|scheduler| f(&scheduler.drivers().timers))

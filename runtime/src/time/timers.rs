@@ -18,8 +18,8 @@
 
 use super::wheel::Wheel;
 use crate::loom::{AtomicBool, AtomicI64, AtomicU64, Mutex};
-use crate::reactor::wake_all;
 use crate::util::slab::Key;
+use crate::util::wake_all::wake_all;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Poll, Waker};

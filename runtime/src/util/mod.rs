@@ -5,3 +5,4 @@ pub(crate) mod flag_waker;
 pub(crate) mod slab;
 pub(crate) mod thread_id;
 pub(crate) mod thread_waker;
+pub(crate) mod wake_all;

@@ -49,17 +49,15 @@ mod worker;
 use self::idle::Idle;
 use self::park::Parker;
 use super::blocking::JobOwner;
-use super::current_core::RunsCore;
 use super::inject::Inject;
-use super::{Config, Drivers, ThreadHooks};
+use super::{Config, Drivers};
 use crate::loom::AtomicU64;
 use crate::reactor::Driver;
-use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::OwnedTasks;
 use crate::time::timers::{TimerDriver, Timers};
 use crate::util::thread_waker::current_thread_waker;
 use parking_lot::Mutex;
 use std::future::Future;
-use std::io;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
@@ -102,62 +100,7 @@ struct Remote {
     parker: Parker,
 }
 
-impl RunsCore for MultiThread {
-    type Core = worker::CoreCell;
-}
-
 impl MultiThread {
-    /// Starts `workers` worker threads; each calls `enter` first and keeps what it returns (its
-    /// hold on the thread's context) until it exits.
-    pub(crate) fn new<G: 'static>(
-        config: Config,
-        workers: usize,
-        hooks: ThreadHooks,
-        enter: impl Fn(&Arc<MultiThread>) -> G + Send + Sync + 'static,
-    ) -> io::Result<Arc<MultiThread>> {
-        let (drivers, driver) = Drivers::new(&config)?;
-        let mut cores = Vec::with_capacity(workers);
-        let mut remotes = Vec::with_capacity(workers);
-        for index in 0..workers {
-            let (run_queue, steal) = queue::local();
-            cores.push(worker::WorkerCore::new(index, run_queue));
-            remotes.push(Remote {
-                steal,
-                parker: Parker::new(),
-            });
-        }
-        let handle = Arc::new(MultiThread {
-            threads: Mutex::new(Vec::with_capacity(workers)),
-            remotes: remotes.into_boxed_slice(),
-            inject: Inject::new(),
-            idle: Idle::new(workers),
-            owned: OwnedTasks::new(),
-            driver: Mutex::new(driver),
-            driver_wake_tick: AtomicU64::new(NOBODY_IN_DRIVER),
-            driver_holder: AtomicUsize::new(NO_WORKER),
-            is_shutdown: AtomicBool::new(false),
-            drivers,
-            config,
-        });
-        let enter = Arc::new(enter);
-        for core in cores {
-            let (worker_handle, enter) = (handle.clone(), enter.clone());
-            let body = move || {
-                let _entered = enter(&worker_handle);
-                worker::run(worker_handle, core);
-            };
-            match hooks.spawn(body) {
-                Ok(thread) => handle.threads.lock().push(thread),
-                Err(error) => {
-                    // Stop the workers already started before reporting.
-                    handle.shutdown(None);
-                    return Err(error);
-                }
-            }
-        }
-        Ok(handle)
-    }
-
     /// Runs `future` on this thread (not a worker), sleeping between polls; the workers run the
     /// tasks meanwhile. The caller has entered the runtime.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -200,29 +143,6 @@ impl MultiThread {
         self.drivers.shutdown(blocking_timeout);
     }
 
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (task, notified, join) = task::new_task(future, self.clone(), false);
-        if let Some(notified) = self.owned.bind(task, notified) {
-            self.schedule_task(notified, false);
-        }
-        join
-    }
-
-    /// Queues `task`: on this thread's worker if it is one of ours (its LIFO slot, or the back of
-    /// its queue for a yield), else on the inject queue, waking a worker if none is searching.
-    fn schedule_task(&self, task: Notified<Arc<MultiThread>>, is_yield: bool) {
-        let Some(task) = worker::schedule_local(self, task, is_yield) else {
-            return;
-        };
-        if self.inject.push(task) {
-            self.notify_parked();
-        }
-    }
-
     /// Wakes one sleeping worker, unless one is searching already (it will find the work).
     fn notify_parked(&self) {
         let driver_holder = self.driver_holder.load(SeqCst);
@@ -260,18 +180,4 @@ impl TimerDriver for MultiThread {
 impl JobOwner for MultiThread {
     /// Nothing waits for it: paused time, which does, is current-thread only.
     fn blocking_job_done(&self) {}
-}
-
-impl Schedule for Arc<MultiThread> {
-    fn schedule(&self, task: Notified<Self>) {
-        self.schedule_task(task, false);
-    }
-
-    fn yield_now(&self, task: Notified<Self>) {
-        self.schedule_task(task, true);
-    }
-
-    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        self.owned.remove(task)
-    }
 }

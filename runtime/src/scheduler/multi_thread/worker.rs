@@ -1,12 +1,23 @@
-//! One worker thread: its `WorkerCore` (what only it touches) and its loop: run local tasks, steal,
-//! park. See `mod.rs` for the queues and the parking protocol.
+//! The workers: starting them (`MultiThread::new`), queueing a task on the worker that runs
+//! the waker (`schedule_local`: its LIFO slot or its queue), and one worker thread's
+//! `WorkerCore` (what only it touches) and its loop: run local tasks, steal, park. See `mod.rs`
+//! for the queues and the parking protocol.
 
+use super::idle::Idle;
+use super::park::Parker;
 use super::queue;
-use super::{MultiThread, NOBODY_IN_DRIVER, NO_WORKER};
-use crate::scheduler::current_core;
-use crate::task::Notified;
+use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
+use crate::loom::AtomicU64;
+use crate::scheduler::current_core::{self, RunsCore};
+use crate::scheduler::inject::Inject;
+use crate::scheduler::{Config, Drivers, ThreadHooks};
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use parking_lot::Mutex;
 use std::cell::RefCell;
+use std::future::Future;
+use std::io;
 use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +79,102 @@ pub(super) fn run(handle: Arc<MultiThread>, core: Box<WorkerCore>) {
         core: RefCell::new(core),
     };
     current_core::run(&*handle, &worker.core, || worker.run());
+}
+
+// Starting the workers, and queueing tasks on them.
+
+impl RunsCore for MultiThread {
+    type Core = CoreCell;
+}
+
+impl MultiThread {
+    /// Starts `workers` worker threads; each calls `enter` first and keeps what it returns (its
+    /// hold on the thread's context) until it exits.
+    pub(crate) fn new<G: 'static>(
+        config: Config,
+        workers: usize,
+        hooks: ThreadHooks,
+        enter: impl Fn(&Arc<MultiThread>) -> G + Send + Sync + 'static,
+    ) -> io::Result<Arc<MultiThread>> {
+        let (drivers, driver) = Drivers::new(&config)?;
+        let mut cores = Vec::with_capacity(workers);
+        let mut remotes = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let (run_queue, steal) = queue::local();
+            cores.push(WorkerCore::new(index, run_queue));
+            remotes.push(Remote {
+                steal,
+                parker: Parker::new(),
+            });
+        }
+        let handle = Arc::new(MultiThread {
+            threads: Mutex::new(Vec::with_capacity(workers)),
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(workers),
+            owned: OwnedTasks::new(),
+            driver: Mutex::new(driver),
+            driver_wake_tick: AtomicU64::new(NOBODY_IN_DRIVER),
+            driver_holder: AtomicUsize::new(NO_WORKER),
+            is_shutdown: AtomicBool::new(false),
+            drivers,
+            config,
+        });
+        let enter = Arc::new(enter);
+        for core in cores {
+            let (worker_handle, enter) = (handle.clone(), enter.clone());
+            let body = move || {
+                let _entered = enter(&worker_handle);
+                run(worker_handle, core);
+            };
+            match hooks.spawn(body) {
+                Ok(thread) => handle.threads.lock().push(thread),
+                Err(error) => {
+                    // Stop the workers already started before reporting.
+                    handle.shutdown(None);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(handle)
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = new_task(future, self.clone(), false);
+        if let Some(notified) = self.owned.bind(task, notified) {
+            self.schedule_task(notified, false);
+        }
+        join
+    }
+
+    /// Queues `task`: on this thread's worker if it is one of ours (its LIFO slot, or the back of
+    /// its queue for a yield), else on the inject queue, waking a worker if none is searching.
+    fn schedule_task(&self, task: Notified<Arc<MultiThread>>, is_yield: bool) {
+        let Some(task) = schedule_local(self, task, is_yield) else {
+            return;
+        };
+        if self.inject.push(task) {
+            self.notify_parked();
+        }
+    }
+}
+
+impl Schedule for Arc<MultiThread> {
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
 }
 
 /// Queues `task` on this thread's worker if it belongs to `handle`'s runtime; otherwise hands
@@ -300,7 +407,7 @@ impl Worker<'_> {
 
 /// Runs `wake` (a reactor turn or timer processing, which wake tasks) so that a waker that
 /// panics (a foreign executor's) cannot unwind out of the worker and lose its queues:
-/// `reactor::wake_all` has woken every other waker before it raises the first panic again, so
+/// `util::wake_all` has woken every other waker before it raises the first panic again, so
 /// here the panic, already reported by the panic hook, is dropped.
 fn contain_waker_panics(wake: impl FnOnce()) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(wake));
