@@ -6,9 +6,10 @@
 //! more schedulers run tasks inside a runtime: the blocking pool (`blocking.rs`, closures on
 //! threads of their own) and `LocalSet` (`local_set.rs`, `!Send` tasks inside one future).
 //!
-//! Every decision that depends on the flavor is one `match` in this file; the flavors know
-//! nothing of each other, nor of the thread-local "current runtime" (`context.rs`, one floor
-//! up), which the caller enters before it drives a scheduler.
+//! Every decision that depends on the flavor is in this file: what every flavor does alike goes
+//! through `each_flavor!` (a new flavor is one line there), what only some do is a `match`. The
+//! flavors know nothing of each other, nor of the thread-local "current runtime" (`context.rs`,
+//! one floor up), which the caller enters before it drives a scheduler.
 
 pub(crate) mod blocking;
 mod config;
@@ -49,6 +50,17 @@ pub(crate) enum SpawnLocalError {
     NotOnRuntimeThread,
 }
 
+/// Runs `$body` with `$flavor` bound to the scheduler, whichever its flavor (each flavor has the
+/// methods and trait impls the body uses).
+macro_rules! each_flavor {
+    ($scheduler:expr, $flavor:ident => $body:expr) => {
+        match $scheduler {
+            Scheduler::CurrentThread($flavor) => $body,
+            Scheduler::MultiThread($flavor) => $body,
+        }
+    };
+}
+
 impl Scheduler {
     pub(crate) fn new_current_thread(config: Config) -> io::Result<Scheduler> {
         Ok(Scheduler::CurrentThread(CurrentThread::new(config)?))
@@ -68,18 +80,12 @@ impl Scheduler {
 
     /// Runs `future` to completion on this thread. The caller has entered the runtime.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        match self {
-            Scheduler::CurrentThread(scheduler) => scheduler.block_on(future),
-            Scheduler::MultiThread(scheduler) => scheduler.block_on(future),
-        }
+        each_flavor!(self, scheduler => scheduler.block_on(future))
     }
 
     /// Cancels every task, then shuts the drivers down. The caller has entered the runtime.
     pub(crate) fn shutdown(&self, blocking_timeout: Option<Duration>) {
-        match self {
-            Scheduler::CurrentThread(scheduler) => scheduler.shutdown(blocking_timeout),
-            Scheduler::MultiThread(scheduler) => scheduler.shutdown(blocking_timeout),
-        }
+        each_flavor!(self, scheduler => scheduler.shutdown(blocking_timeout))
     }
 
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
@@ -87,10 +93,7 @@ impl Scheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match self {
-            Scheduler::CurrentThread(scheduler) => scheduler.spawn(future),
-            Scheduler::MultiThread(scheduler) => scheduler.spawn(future),
-        }
+        each_flavor!(self, scheduler => scheduler.spawn(future))
     }
 
     /// Spawns a `!Send` future, if this thread is the one inside this runtime's `block_on`
@@ -109,26 +112,17 @@ impl Scheduler {
 
     /// The reactor, timers and blocking pool, which every flavor holds the same way.
     pub(crate) fn drivers(&self) -> &Drivers {
-        match self {
-            Scheduler::CurrentThread(scheduler) => &scheduler.drivers,
-            Scheduler::MultiThread(scheduler) => &scheduler.drivers,
-        }
+        each_flavor!(self, scheduler => &scheduler.drivers)
     }
 
     /// What a timer holds: the timers and how to wake the thread parked on them.
     pub(crate) fn timer_driver(&self) -> Arc<dyn TimerDriver> {
-        match self {
-            Scheduler::CurrentThread(scheduler) => scheduler.clone(),
-            Scheduler::MultiThread(scheduler) => scheduler.clone(),
-        }
+        each_flavor!(self, scheduler => scheduler.clone())
     }
 
     /// What a blocking job tells when it is done.
     pub(crate) fn job_owner(&self) -> Arc<dyn JobOwner> {
-        match self {
-            Scheduler::CurrentThread(scheduler) => scheduler.clone(),
-            Scheduler::MultiThread(scheduler) => scheduler.clone(),
-        }
+        each_flavor!(self, scheduler => scheduler.clone())
     }
 
     /// Whether the clock may be paused: only with every task on one thread is there a moment

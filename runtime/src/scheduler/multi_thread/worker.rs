@@ -153,6 +153,7 @@ impl MultiThread {
 
     /// Queues `task`: on this thread's worker if it is one of ours (its LIFO slot, or the back of
     /// its queue for a yield), else on the inject queue, waking a worker if none is searching.
+    #[inline]
     fn schedule_task(&self, task: Notified<Arc<MultiThread>>, is_yield: bool) {
         let Some(task) = schedule_local(self, task, is_yield) else {
             return;
