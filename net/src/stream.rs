@@ -114,8 +114,15 @@ pub(crate) fn poll_write_vectored<S: AsFd>(
 }
 
 /// Shuts down the writing side (the peer reads end-of-file): what closing a write trait does.
+///
+/// `NotConnected` (the peer reset the connection, or it is already shut down) is success, as
+/// in tokio (tokio#4665): whether `shutdown(2)` still finds a connection depends on packet
+/// timing the caller cannot see, and either way the writing side is closed.
 pub(crate) fn poll_shutdown_write<S: AsFd>(io: &AsyncFd<S>) -> Poll<io::Result<()>> {
-    Poll::Ready(sys::shutdown(io.as_fd(), Shutdown::Write))
+    match sys::shutdown(io.as_fd(), Shutdown::Write) {
+        Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+        result => Poll::Ready(result),
+    }
 }
 
 pub(crate) fn read<'a, S: AsFd>(io: &'a AsyncFd<S>, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {

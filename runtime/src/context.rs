@@ -11,12 +11,21 @@ use std::fmt;
 use std::marker::PhantomData;
 
 thread_local! {
-    static CONTEXT: Context = const { Context { handle: RefCell::new(None), in_runtime: Cell::new(false) } };
+    static CONTEXT: Context = const {
+        Context { handle: RefCell::new(None), depth: Cell::new(0), in_runtime: Cell::new(false) }
+    };
 }
 
+/// The thread's context. It has a destructor (it holds a runtime handle), so in a thread-local
+/// destructor that runs after it (a `Runtime` kept in a user's `thread_local!`) it is gone:
+/// every access here is `try_with`, and what needs it does without (entering is skipped,
+/// `Handle::current` says why there is no runtime).
 struct Context {
     /// The runtime that `spawn` uses on this thread: set by `block_on` and `Runtime::enter`.
     handle: RefCell<Option<Scheduler>>,
+    /// How many `SetCurrentGuard`s are live: each knows its own depth, so that one dropped out
+    /// of order is caught instead of leaving the wrong runtime current.
+    depth: Cell<usize>,
     /// Set while this thread drives a runtime (`block_on`); a nested `block_on` would deadlock.
     in_runtime: Cell<bool>,
 }
@@ -38,24 +47,56 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Scheduler) -> R) -> Result<R, TryC
 }
 
 /// Makes `handle` the current runtime until dropped; then the previous one is current again.
-/// Not `Send`: it must be dropped on the thread whose context it changed.
+/// Guards must be dropped in the reverse order of their creation (as tokio requires): dropping
+/// one out of order panics. Not `Send`: it must be dropped on the thread whose context it
+/// changed.
 pub(crate) struct SetCurrentGuard {
     previous: Option<Scheduler>,
+    /// The context's depth with this guard in it; `None` if the context was already destroyed
+    /// (then nothing was entered, and nothing is restored).
+    depth: Option<usize>,
     _not_send: PhantomData<*const ()>,
 }
 
 pub(crate) fn enter(handle: Scheduler) -> SetCurrentGuard {
-    let previous = CONTEXT.with(|context| context.handle.replace(Some(handle)));
+    let entered = CONTEXT.try_with(|context| {
+        let previous = context.handle.replace(Some(handle));
+        let depth = context.depth.get() + 1;
+        context.depth.set(depth);
+        (previous, depth)
+    });
+    let (previous, depth) = match entered {
+        Ok((previous, depth)) => (previous, Some(depth)),
+        Err(_) => (None, None),
+    };
     SetCurrentGuard {
         previous,
+        depth,
         _not_send: PhantomData,
     }
 }
 
 impl Drop for SetCurrentGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let _ = CONTEXT.try_with(|context| context.handle.replace(previous));
+        let Some(depth) = self.depth else { return };
+        let restored = CONTEXT.try_with(|context| {
+            if context.depth.get() != depth {
+                return None;
+            }
+            context.depth.set(depth - 1);
+            Some(context.handle.replace(self.previous.take()))
+        });
+        match restored {
+            // The handle that was current is dropped outside the thread-local's borrow.
+            Ok(Some(entered)) => drop(entered),
+            Ok(None) if !std::thread::panicking() => panic!(
+                "`EnterGuard`s dropped out of order: the guards of `Runtime::enter` and \
+                 `Handle::enter` must be dropped in the reverse order of their creation (the \
+                 last one entered first)"
+            ),
+            // Already unwinding from a panic, or the context is gone: leave it as it is.
+            _ => {}
+        }
     }
 }
 
@@ -65,8 +106,9 @@ pub(crate) struct RuntimeGuard {
 }
 
 pub(crate) fn enter_runtime(handle: Scheduler) -> RuntimeGuard {
-    let nested = CONTEXT.with(|context| context.in_runtime.replace(true));
-    if nested {
+    // Without a context (a thread-local destructor), nesting cannot be told: let it run.
+    let nested = CONTEXT.try_with(|context| context.in_runtime.replace(true));
+    if nested == Ok(true) {
         panic!(
             "cannot call `block_on` from inside a mini runtime: this thread is already running one \
              (in a task or in another `block_on`), and blocking it would stop every task on it; \

@@ -168,12 +168,19 @@ impl Schedule for Arc<SetScheduler> {
     }
 }
 
-/// Makes a set current for `spawn_local` until dropped.
+/// Makes a set current for `spawn_local` until dropped. In a thread-local destructor that runs
+/// after `CURRENT`'s (a `LocalSet` kept in a user's `thread_local!`), nothing is made current:
+/// the set's tasks are still dropped, and `spawn_local` from their `Drop` finds no set.
 struct CurrentGuard(Option<Arc<SetScheduler>>);
 
 impl CurrentGuard {
     fn set(scheduler: Arc<SetScheduler>) -> CurrentGuard {
-        CurrentGuard(CURRENT.with(|current| current.replace(Some(scheduler))))
+        CurrentGuard(
+            CURRENT
+                .try_with(|current| current.replace(Some(scheduler)))
+                .ok()
+                .flatten(),
+        )
     }
 }
 

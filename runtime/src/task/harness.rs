@@ -71,13 +71,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
         let waker = borrowed_waker(self.raw());
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: we hold RUNNING.
-        let Stage::Running(future) = (unsafe { self.stage() }) else {
-            unreachable!("a task is polled only before it completes")
-        };
-        // SAFETY: the future lives inside the task's allocation, which never moves.
-        let future = unsafe { Pin::new_unchecked(future) };
-        match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+        match catch_unwind(AssertUnwindSafe(|| self.poll_future(&mut cx))) {
             Ok(Poll::Ready(output)) => return self.complete(Ok(output)),
             Err(payload) => return self.complete(Err(JoinError::panic(payload))),
             Ok(Poll::Pending) => {}
@@ -93,6 +87,31 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             }
             ToIdle::Cancel => self.cancel_and_complete(),
         }
+    }
+
+    /// Polls the future (the caller holds `RUNNING`). If the poll panics, the future is dropped
+    /// while the panic unwinds, as tokio does: what it holds sees `std::thread::panicking()`
+    /// (a `std::sync::Mutex` guard poisons its mutex), rather than a world in which nothing went
+    /// wrong. A `Drop` that panics again then aborts the process, as any double panic does.
+    fn poll_future(&self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        /// Dropped only while a panic unwinds out of the poll (`forget` otherwise).
+        struct DropFutureOnUnwind<'a, F: Future, S: Schedule>(&'a Harness<F, S>);
+        impl<F: Future, S: Schedule> Drop for DropFutureOnUnwind<'_, F, S> {
+            fn drop(&mut self) {
+                // SAFETY: we hold RUNNING, and the poll that borrowed the future has unwound.
+                *unsafe { self.0.stage() } = Stage::Consumed;
+            }
+        }
+        // SAFETY: we hold RUNNING.
+        let Stage::Running(future) = (unsafe { self.stage() }) else {
+            unreachable!("a task is polled only before it completes")
+        };
+        // SAFETY: the future lives inside the task's allocation, which never moves.
+        let future = unsafe { Pin::new_unchecked(future) };
+        let on_unwind = DropFutureOnUnwind(self);
+        let poll = future.poll(cx);
+        mem::forget(on_unwind);
+        poll
     }
 
     /// Drops the future (we hold `RUNNING`) and completes the task with "cancelled", or with the
