@@ -91,6 +91,12 @@ impl<T: AsFd> AsyncFd<T> {
         self.inner.as_mut().expect("present until into_inner")
     }
 
+    /// Whether the runtime this fd is registered with has shut down: waiting on it fails, and
+    /// the value must be registered anew (`into_inner`, then `new`) to be waited on.
+    pub(crate) fn runtime_is_shut_down(&self) -> bool {
+        self.registration.reactor().is_shut_down()
+    }
+
     /// Removes the fd from the reactor and returns the value, still open.
     pub fn into_inner(mut self) -> T {
         self.deregister();

@@ -5,6 +5,10 @@
 //! where pidfds are missing, through `SIGCHLD` ([`crate::signal`]), after which the child is
 //! checked with a non-blocking `waitpid`. The pipes to its stdin, stdout and stderr are
 //! registered with the reactor too.
+//!
+//! The exit watch belongs to whichever runtime waits: a child spawned on a runtime that has
+//! since shut down is waited for on the runtime that calls `wait` (as in tokio), its pidfd or
+//! `SIGCHLD` listener registered there anew.
 
 mod pipe;
 
@@ -130,7 +134,7 @@ impl Command {
         let mut child = self.std.spawn()?;
         let exit = match sigchld {
             Some(sigchld) => ExitWatch::Sigchld(sigchld),
-            None => ExitWatch::Pidfd(AsyncFd::new(pidfd_open(child.id())?)?),
+            None => ExitWatch::Pidfd(Some(AsyncFd::new(pidfd_open(child.id())?)?)),
         };
         Ok(Child {
             stdin: child.stdin.take().map(ChildStdin::from_std).transpose()?,
@@ -164,8 +168,8 @@ impl fmt::Debug for Command {
 
 /// How a child's exit is noticed.
 enum ExitWatch {
-    /// Readable once the process has exited.
-    Pidfd(AsyncFd<OwnedFd>),
+    /// Readable once the process has exited. `None` only while it moves to another runtime.
+    Pidfd(Option<AsyncFd<OwnedFd>>),
     /// Any child's state changed: check ours.
     Sigchld(Signal),
 }
@@ -221,7 +225,14 @@ impl Child {
                 return Poll::Ready(Ok(status));
             }
             match &mut self.exit {
-                ExitWatch::Pidfd(pidfd) => {
+                ExitWatch::Pidfd(slot) => {
+                    let pidfd = slot.as_mut().expect("the pidfd is present but while it moves");
+                    if pidfd.runtime_is_shut_down() {
+                        // Registered with a runtime that is gone: follow the one that waits.
+                        let fd = slot.take().expect("present").into_inner();
+                        *slot = Some(register_with_waiting_runtime(fd)?);
+                        continue;
+                    }
                     let mut guard = ready!(pidfd.poll_read_ready(cx))?;
                     // Readable means exited, so `try_wait` succeeds next; should the kernel
                     // ever report readiness early, wait for the next event instead of spinning.
@@ -233,9 +244,12 @@ impl Child {
                 }
                 ExitWatch::Sigchld(sigchld) => {
                     if ready!(sigchld.poll_recv(cx)).is_none() {
-                        return Poll::Ready(Err(io::Error::other(
-                            "the mini runtime shut down while waiting for the child",
-                        )));
+                        // Its runtime is gone: listen on the one that waits (a delivery in
+                        // between is caught by the `try_wait` that comes first).
+                        if crate::runtime::Handle::try_current().is_err() {
+                            return Poll::Ready(Err(no_waiting_runtime()));
+                        }
+                        *sigchld = signal(SignalKind::child())?;
                     }
                 }
             }
@@ -329,6 +343,21 @@ impl fmt::Debug for Child {
             .field("status", &self.status)
             .finish_non_exhaustive()
     }
+}
+
+/// Registers a child's pidfd with the runtime this code runs on.
+fn register_with_waiting_runtime(pidfd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    if crate::runtime::Handle::try_current().is_err() {
+        return Err(no_waiting_runtime());
+    }
+    AsyncFd::new(pidfd)
+}
+
+fn no_waiting_runtime() -> io::Error {
+    io::Error::other(
+        "the mini runtime that spawned this child has shut down, and no other runtime is waiting \
+         for it: await `wait` inside a mini runtime",
+    )
 }
 
 /// Whether this kernel has `pidfd_open` (checked once).

@@ -157,6 +157,11 @@ impl Reactor {
         }
     }
 
+    /// Whether the runtime this reactor belongs to has shut down (its registrations fail).
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.registrations.lock().is_shutdown
+    }
+
     /// Runtime shutdown: refuses new registrations and wakes every waiting task with an error,
     /// so that I/O that outlives its runtime fails instead of waiting forever.
     pub(crate) fn shutdown(&self) {
