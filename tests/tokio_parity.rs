@@ -153,3 +153,61 @@ fn close_after_the_peer_reset_the_connection_is_ok() {
         }
     });
 }
+
+/// tokio defers a yielded task until the runtime has looked at the reactor: a task that yields
+/// in a loop delays a socket's reader by at most about one yield, not by the `event_interval`
+/// (61) polls between the scheduler's own looks. Checked with one busy task and one reader, on
+/// both flavors (one worker, so that the yielding task's worker is the one that turns the
+/// reactor).
+#[test]
+fn a_task_yielding_in_a_loop_delays_io_by_at_most_one_turn() {
+    with_timeout(|| {
+        let runtimes = [
+            ("current-thread", Builder::new_current_thread().build().unwrap()),
+            (
+                "multi-thread",
+                Builder::new_multi_thread().worker_threads(1).build().unwrap(),
+            ),
+        ];
+        for (flavor, runtime) in runtimes {
+            let (written_at, read_at) = runtime.block_on(async {
+                let (listener, addr) = bind_loopback().await;
+                let mut writer = std::net::TcpStream::connect(addr).unwrap();
+                let (mut reader, _) = listener.accept().await.unwrap();
+                let yields = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let done = Arc::new(AtomicBool::new(false));
+                let read = mini::spawn({
+                    let (yields, done) = (yields.clone(), done.clone());
+                    async move {
+                        let mut byte = [0u8; 1];
+                        reader.read_exact(&mut byte).await.unwrap();
+                        done.store(true, Ordering::SeqCst);
+                        yields.load(Ordering::SeqCst)
+                    }
+                });
+                let busy = mini::spawn(async move {
+                    let mut written_at = None;
+                    for _ in 0..100_000 {
+                        let count = yields.fetch_add(1, Ordering::SeqCst) + 1;
+                        if count == 10 {
+                            // The data is in the reader's receive queue when `write` returns.
+                            std::io::Write::write_all(&mut writer, b"x").unwrap();
+                            written_at = Some(count);
+                        }
+                        if done.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        mini::task::yield_now().await;
+                    }
+                    written_at.expect("the busy task wrote")
+                });
+                (busy.await.unwrap(), read.await.unwrap())
+            });
+            assert!(
+                read_at - written_at <= 2,
+                "{flavor}: the reader ran {} yields after its data arrived",
+                read_at - written_at
+            );
+        }
+    });
+}

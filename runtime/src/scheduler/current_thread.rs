@@ -34,7 +34,9 @@ use super::inject::Inject;
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
-use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{
+    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, Task,
+};
 use crate::time::timers::{TimerDriver, Timers};
 use crate::util::thread_id;
 use crate::util::thread_waker::current_thread_waker;
@@ -191,7 +193,10 @@ struct CoreGuard<'a> {
 impl CoreGuard<'_> {
     fn block_on<F: Future>(self, future: std::pin::Pin<&mut Option<F>>) -> F::Output {
         let core: &Core = self.core.as_deref().expect("the core is present until the guard drops");
-        current_core::run(&**self.handle, core, || core.block_on(self.handle, future))
+        current_core::run(&**self.handle, core, || {
+            let _defer = DeferScope::enter();
+            core.block_on(self.handle, future)
+        })
     }
 }
 
@@ -229,11 +234,15 @@ impl Core {
     }
 
     /// Runs up to `event_interval` tasks; parks if the queues run dry (unless the `block_on`
-    /// future is waiting to be polled).
+    /// future is waiting to be polled, or tasks that yielded wait for the reactor's next turn:
+    /// then it turns without blocking).
     fn run_tasks(&self, handle: &CurrentThread) {
         for _ in 0..handle.config.event_interval {
             let Some(task) = self.next_task(handle) else {
-                if !handle.main_woken.load(Acquire) {
+                if has_deferred() {
+                    self.turn(handle, Some(std::time::Duration::ZERO));
+                    self.polls_since_io.set(0);
+                } else if !handle.main_woken.load(Acquire) {
                     self.park(handle);
                 }
                 return;
@@ -270,10 +279,12 @@ impl Core {
         }
     }
 
-    /// Waits for I/O events (at most `timeout`), then fires the timers that are due.
+    /// Waits for I/O events (at most `timeout`), fires the timers that are due, then wakes the
+    /// tasks that yielded meanwhile (`task/yield_now.rs`).
     fn turn(&self, handle: &CurrentThread, timeout: Option<std::time::Duration>) {
         self.driver.borrow_mut().turn(timeout);
         handle.drivers.timers.process();
+        wake_deferred();
     }
 
     fn next_task(&self, handle: &CurrentThread) -> Option<Notified<Arc<CurrentThread>>> {

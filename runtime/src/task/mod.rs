@@ -49,3 +49,4 @@ pub(crate) use owned::OwnedTasks;
 pub(crate) use schedule::{new_task, Notified, Schedule, Task};
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;
+pub(crate) use yield_now::{has_deferred, wake_deferred, DeferScope};

@@ -1,14 +1,31 @@
 //! `yield_now`: give the other queued tasks (and the reactor) a turn.
+//!
+//! A task that yields on a thread where a scheduler runs is *deferred*, as in tokio: its waker
+//! waits in this thread's deferred list until the scheduler has next looked at the reactor
+//! (and fired due timers), and is woken then. So a task that yields in a loop delays I/O by at
+//! most one turn of the reactor, not by the `event_interval` polls between two of the
+//! scheduler's own looks. The schedulers drive the list: [`DeferScope`] while they run tasks on
+//! a thread, [`wake_deferred`] after each turn of the reactor, and [`has_deferred`] before they
+//! would park (then they turn the reactor without blocking instead). Elsewhere (the
+//! multi-threaded runtime's `block_on` thread, a foreign executor) a yield wakes at once.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
-/// Lets every task queued before this one run, then resumes.
+thread_local! {
+    /// The wakers of the tasks that yielded on this thread since the scheduler running here
+    /// last turned the reactor; `None` while no scheduler runs tasks on this thread.
+    static DEFERRED: RefCell<Option<Vec<Waker>>> = const { RefCell::new(None) };
+}
+
+/// Lets every task queued before this one run, and the runtime look at the reactor, then
+/// resumes.
 ///
-/// The task is put at the back of its runtime's run queue. Useful in a long computation that
-/// would otherwise hold the thread; a task that yields in a loop still lets sockets make
-/// progress, because the runtime checks the reactor every few dozen polls.
+/// The task is queued again once its runtime has next checked for ready I/O and due timers
+/// (behind the tasks queued meanwhile). Useful in a long computation that would otherwise hold
+/// the thread: a task that yields in a loop delays sockets by at most one look at the reactor.
 ///
 /// ```
 /// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
@@ -34,7 +51,80 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        defer(cx.waker());
         Poll::Pending
+    }
+}
+
+/// Wakes `waker` after the scheduler running on this thread next turns the reactor, or now if
+/// none runs here.
+fn defer(waker: &Waker) {
+    let deferred = DEFERRED.try_with(|deferred| match deferred.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(waker.clone());
+            true
+        }
+        None => false,
+    });
+    if deferred != Ok(true) {
+        waker.wake_by_ref();
+    }
+}
+
+/// While alive, yields on this thread are deferred to the scheduler that made it. On drop (the
+/// scheduler stops running tasks here, by return or unwind) the tasks still deferred are
+/// woken, so none is stranded, and the previous scope (if any) is back.
+pub(crate) struct DeferScope {
+    previous: Option<Vec<Waker>>,
+}
+
+impl DeferScope {
+    pub(crate) fn enter() -> DeferScope {
+        let previous = DEFERRED
+            .try_with(|deferred| deferred.replace(Some(Vec::new())))
+            .ok()
+            .flatten();
+        DeferScope { previous }
+    }
+}
+
+impl Drop for DeferScope {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let left = DEFERRED.try_with(|deferred| deferred.replace(previous)).ok().flatten();
+        crate::util::wake_all::wake_all(left.into_iter().flatten());
+    }
+}
+
+/// Whether tasks on this thread wait for the next turn of the reactor.
+pub(crate) fn has_deferred() -> bool {
+    DEFERRED
+        .try_with(|deferred| deferred.borrow().as_ref().is_some_and(|list| !list.is_empty()))
+        .unwrap_or(false)
+}
+
+/// Wakes the tasks deferred on this thread (after a turn of the reactor). The list's storage is
+/// kept for the next round; wakers run outside the thread-local's borrow (a waker may yield
+/// again, or drop a task that does).
+pub(crate) fn wake_deferred() {
+    let Ok(Some(mut wakers)) = DEFERRED.try_with(|deferred| deferred.borrow_mut().as_mut().map(std::mem::take)) else {
+        return;
+    };
+    if wakers.is_empty() {
+        return;
+    }
+    let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::util::wake_all::wake_all(wakers.drain(..));
+    }));
+    // Give the storage back unless the wakers deferred more meanwhile.
+    let _ = DEFERRED.try_with(|deferred| {
+        if let Some(list) = deferred.borrow_mut().as_mut() {
+            if list.is_empty() {
+                *list = wakers;
+            }
+        }
+    });
+    if let Err(panic) = woken {
+        std::panic::resume_unwind(panic);
     }
 }

@@ -11,7 +11,9 @@ use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::{Config, Drivers, ThreadHooks};
-use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{
+    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, Task,
+};
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::future::Future;
@@ -78,7 +80,10 @@ pub(super) fn run(handle: Arc<MultiThread>, core: Box<WorkerCore>) {
         handle: &handle,
         core: RefCell::new(core),
     };
-    current_core::run(&*handle, &worker.core, || worker.run());
+    current_core::run(&*handle, &worker.core, || {
+        let _defer = DeferScope::enter();
+        worker.run();
+    });
 }
 
 // Starting the workers, and queueing tasks on them.
@@ -273,11 +278,19 @@ impl Worker<'_> {
             }
             core.polls_since_io = 0;
         }
+        self.turn_without_blocking();
+    }
+
+    /// Checks the reactor and the timers without blocking (if no other worker is using the
+    /// driver, which then watches the I/O), and wakes the tasks that yielded meanwhile.
+    fn turn_without_blocking(&self) {
+        let handle = self.handle;
         if let Some(mut driver) = handle.driver.try_lock() {
             contain_waker_panics(|| driver.turn(Some(Duration::ZERO)));
             drop(driver);
             contain_waker_panics(|| handle.drivers.timers.process());
         }
+        contain_waker_panics(wake_deferred);
     }
 
     /// The LIFO slot, then the local queue, then a batch from `inject`; `inject` first every
@@ -327,6 +340,11 @@ impl Worker<'_> {
 
     /// Sleeps until there is work: in `epoll_wait` if the driver is free, else on the condvar.
     fn park(&self) {
+        if has_deferred() {
+            // Tasks that yielded are runnable once the reactor has been looked at: no sleep.
+            self.core.borrow_mut().polls_since_io = 0;
+            return self.turn_without_blocking();
+        }
         let handle = self.handle;
         let index = {
             let mut core = self.core.borrow_mut();
