@@ -66,3 +66,72 @@ fn an_always_ready_socket_loop_yields_on_a_one_worker_multi_threaded_runtime() {
     let round_trips = run_multi_thread(1, busy_socket_task_yields_to_a_task_spawned_after_it);
     assert!(round_trips > 0, "the busy task never ran before the stopper");
 }
+
+/// Counts the polls of the future it wraps.
+struct CountPolls<F> {
+    future: std::pin::Pin<Box<F>>,
+    polls: usize,
+}
+
+impl<F: std::future::Future> std::future::Future for CountPolls<F> {
+    type Output = (F::Output, usize);
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        self.polls += 1;
+        let polls = self.polls;
+        self.future.as_mut().poll(cx).map(|output| (output, polls))
+    }
+}
+
+fn count_polls<F: std::future::Future>(future: F) -> CountPolls<F> {
+    CountPolls {
+        future: Box::pin(future),
+        polls: 0,
+    }
+}
+
+/// tokio's `consume_budget`: a loop with no I/O in it yields once the task's budget (128) is
+/// spent, so the other tasks of its thread run.
+#[test]
+fn consume_budget_makes_a_busy_loop_yield_to_other_tasks() {
+    run(|| async {
+        let other_ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The busy task is queued first, so the other one runs only if the busy one yields.
+        let busy = mini::spawn(count_polls({
+            let other_ran = other_ran.clone();
+            async move {
+                let mut rounds = 0;
+                while !other_ran.load(std::sync::atomic::Ordering::SeqCst) && rounds < 10_000 {
+                    mini::task::consume_budget().await;
+                    rounds += 1;
+                }
+                rounds
+            }
+        }));
+        let other = mini::spawn(async move { other_ran.store(true, std::sync::atomic::Ordering::SeqCst) });
+        let (rounds, polls) = busy.await.unwrap();
+        other.await.unwrap();
+        assert!(rounds <= 129, "the other task ran only after {rounds} rounds");
+        assert!(polls >= 2, "the busy task yielded");
+    });
+}
+
+/// tokio's `unconstrained`: inside it, spending the budget never yields.
+#[test]
+fn unconstrained_never_yields_for_the_budget() {
+    run(|| async {
+        let constrained = mini::spawn(count_polls(async {
+            for _ in 0..1_000 {
+                mini::task::consume_budget().await;
+            }
+        }));
+        let (_, polls) = constrained.await.unwrap();
+        assert!(polls > 1, "1,000 units of budget take more than one poll ({polls})");
+        let free = mini::spawn(count_polls(mini::task::unconstrained(async {
+            for _ in 0..1_000 {
+                mini::task::consume_budget().await;
+            }
+        })));
+        let (_, polls) = free.await.unwrap();
+        assert_eq!(polls, 1, "unconstrained, it completes in one poll");
+    });
+}

@@ -26,13 +26,18 @@ thread_local! {
 /// Runs `poll` (one task poll) with a fresh budget, restoring the previous one after (polls
 /// nest: a `LocalSet` runs its tasks inside its own task's poll).
 pub(crate) fn budget<R>(poll: impl FnOnce() -> R) -> R {
+    with_budget(BUDGET, poll)
+}
+
+/// Runs `poll` with `left` as the budget, restoring the previous one after (also on unwind).
+fn with_budget<R>(left: u8, poll: impl FnOnce() -> R) -> R {
     struct Restore(u8);
     impl Drop for Restore {
         fn drop(&mut self) {
             LEFT.set(self.0);
         }
     }
-    let _restore = Restore(LEFT.replace(BUDGET));
+    let _restore = Restore(LEFT.replace(left));
     poll()
 }
 
@@ -50,5 +55,66 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
             LEFT.set(left - 1);
             Poll::Ready(())
         }
+    }
+}
+
+/// Spends one unit of the running task's budget, yielding if it is spent (as a readiness check
+/// of mini's I/O does), so that a loop with no I/O of mini's in it still lets the other tasks
+/// run. Outside a scheduled poll (no budget) it completes at once.
+///
+/// ```
+/// mini_runtime::Runtime::new().unwrap().block_on(async {
+///     let sum = mini_runtime::spawn(async {
+///         let mut sum = 0u64;
+///         for i in 0..10_000u64 {
+///             mini_runtime::task::consume_budget().await; // yields every 128 rounds
+///             sum += i;
+///         }
+///         sum
+///     });
+///     assert_eq!(sum.await.unwrap(), 49_995_000);
+/// });
+/// ```
+pub async fn consume_budget() {
+    let mut proceeded = false;
+    std::future::poll_fn(move |cx| {
+        if proceeded {
+            return Poll::Ready(());
+        }
+        let poll = poll_proceed(cx);
+        proceeded = poll.is_ready();
+        poll
+    })
+    .await
+}
+
+/// Runs `future` with no cooperative budget: mini's I/O and [`consume_budget`] inside it never
+/// make it yield. For a future that must not be interrupted (it can then starve the other tasks
+/// of its thread: use with care).
+pub fn unconstrained<F: std::future::Future>(future: F) -> Unconstrained<F> {
+    Unconstrained { future }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`unconstrained`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Unconstrained<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for Unconstrained<F> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let future = self.project().future;
+        with_budget(UNCONSTRAINED, || future.poll(cx))
+    }
+}
+
+impl<F> std::fmt::Debug for Unconstrained<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unconstrained").finish_non_exhaustive()
     }
 }

@@ -43,6 +43,7 @@ mod state;
 mod waker;
 mod yield_now;
 
+pub use crate::coop::{consume_budget, unconstrained, Unconstrained};
 pub use crate::scheduler::local_set::{LocalSet, RunUntil};
 pub use join::{JoinError, JoinHandle};
 pub(crate) use owned::OwnedTasks;
