@@ -9,23 +9,13 @@ use common::*;
 use futures::channel::oneshot;
 use futures::StreamExt;
 use mini::net::{TcpListener, TcpStream};
-use mini::runtime::Builder;
+
 use mini::task::JoinError;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-
-fn runtimes() -> [(&'static str, mini::Runtime); 2] {
-    [
-        ("current-thread", Builder::new_current_thread().build().unwrap()),
-        (
-            "multi-thread",
-            Builder::new_multi_thread().worker_threads(2).build().unwrap(),
-        ),
-    ]
-}
 
 /// Runs `scenario` on both flavors, each with an echo server spawned first; after the scenario,
 /// three clients must still get their echoes from it.

@@ -127,20 +127,7 @@ fn fifty_children_at_once_on_a_multi_threaded_runtime() {
 #[test]
 fn a_child_is_waited_for_on_another_runtime_after_its_own_shut_down() {
     with_timeout(|| {
-        let waiters = [
-            (
-                "current-thread",
-                mini::runtime::Builder::new_current_thread().build().unwrap(),
-            ),
-            (
-                "multi-thread",
-                mini::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .build()
-                    .unwrap(),
-            ),
-        ];
-        for (flavor, waiter) in waiters {
+        for (flavor, waiter) in runtimes() {
             let spawner = mini::runtime::Builder::new_current_thread().build().unwrap();
             let mut child =
                 spawner.block_on(async { Command::new("sh").args(["-c", "sleep 0.2; exit 4"]).spawn().unwrap() });

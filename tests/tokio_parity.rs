@@ -10,16 +10,6 @@ use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-fn runtimes() -> [(&'static str, mini::Runtime); 2] {
-    [
-        ("current-thread", Builder::new_current_thread().build().unwrap()),
-        (
-            "multi-thread",
-            Builder::new_multi_thread().worker_threads(2).build().unwrap(),
-        ),
-    ]
-}
-
 /// tokio: "Guards returned by `Handle::enter()` must be dropped in the reverse order as they
 /// were acquired" — dropping them otherwise panics, instead of leaving the wrong runtime
 /// current.

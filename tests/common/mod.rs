@@ -315,3 +315,20 @@ pub fn join_error_message(error: mini::task::JoinError) -> String {
     assert!(!error.is_cancelled());
     panic_message(&*error.into_panic())
 }
+
+/// A runtime of each flavor (the multi-threaded one with two workers), named for messages.
+pub fn runtimes() -> [(&'static str, mini::Runtime); 2] {
+    [
+        (
+            "current-thread",
+            mini::runtime::Builder::new_current_thread().build().unwrap(),
+        ),
+        (
+            "multi-thread",
+            mini::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
+    ]
+}

@@ -246,9 +246,7 @@ impl Child {
                     if ready!(sigchld.poll_recv(cx)).is_none() {
                         // Its runtime is gone: listen on the one that waits (a delivery in
                         // between is caught by the `try_wait` that comes first).
-                        if crate::runtime::Handle::try_current().is_err() {
-                            return Poll::Ready(Err(no_waiting_runtime()));
-                        }
+                        require_waiting_runtime()?;
                         *sigchld = signal(SignalKind::child())?;
                     }
                 }
@@ -347,17 +345,19 @@ impl fmt::Debug for Child {
 
 /// Registers a child's pidfd with the runtime this code runs on.
 fn register_with_waiting_runtime(pidfd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
-    if crate::runtime::Handle::try_current().is_err() {
-        return Err(no_waiting_runtime());
-    }
+    require_waiting_runtime()?;
     AsyncFd::new(pidfd)
 }
 
-fn no_waiting_runtime() -> io::Error {
-    io::Error::other(
-        "the mini runtime that spawned this child has shut down, and no other runtime is waiting \
-         for it: await `wait` inside a mini runtime",
-    )
+/// An error unless this code runs inside a mini runtime (which the exit watch can move to).
+fn require_waiting_runtime() -> io::Result<()> {
+    match crate::runtime::Handle::try_current() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(io::Error::other(
+            "the mini runtime that spawned this child has shut down, and no other runtime is \
+             waiting for it: await `wait` inside a mini runtime",
+        )),
+    }
 }
 
 /// Whether this kernel has `pidfd_open` (checked once).

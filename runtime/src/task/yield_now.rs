@@ -107,16 +107,15 @@ pub(crate) fn has_deferred() -> bool {
 /// kept for the next round; wakers run outside the thread-local's borrow (a waker may yield
 /// again, or drop a task that does).
 pub(crate) fn wake_deferred() {
-    let Ok(Some(mut wakers)) = DEFERRED.try_with(|deferred| deferred.borrow_mut().as_mut().map(std::mem::take)) else {
-        return;
-    };
-    if wakers.is_empty() {
-        return;
-    }
-    let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::util::wake_all::wake_all(wakers.drain(..));
-    }));
-    // Give the storage back unless the wakers deferred more meanwhile.
+    let taken = DEFERRED.try_with(|deferred| match deferred.borrow_mut().as_mut() {
+        Some(list) if !list.is_empty() => Some(std::mem::take(list)),
+        // Nothing deferred (every turn, mostly): the list keeps its storage.
+        _ => None,
+    });
+    let Ok(Some(mut wakers)) = taken else { return };
+    crate::util::wake_all::wake_all(wakers.drain(..));
+    // Give the storage back unless the wakers deferred more meanwhile (after a waker's panic,
+    // raised again above once all are woken, it is simply dropped).
     let _ = DEFERRED.try_with(|deferred| {
         if let Some(list) = deferred.borrow_mut().as_mut() {
             if list.is_empty() {
@@ -124,7 +123,4 @@ pub(crate) fn wake_deferred() {
             }
         }
     });
-    if let Err(panic) = woken {
-        std::panic::resume_unwind(panic);
-    }
 }
