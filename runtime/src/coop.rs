@@ -10,17 +10,57 @@
 //! `block_on` future, a foreign executor) there is no budget and nothing yields.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 /// Operations per poll, as in tokio.
 const BUDGET: u8 = 128;
 /// The budget outside a scheduled poll: unconstrained (never spent).
 const UNCONSTRAINED: u8 = u8::MAX;
+/// The budget of a poll that was already made to yield: spent, and counted once.
+const YIELDED: u8 = u8::MAX - 1;
 
 thread_local! {
     /// The budget left in the poll running on this thread, or `UNCONSTRAINED`. A plain byte
     /// with a const initialiser and no destructor: each access is one TLS load or store.
     static LEFT: Cell<u8> = const { Cell::new(UNCONSTRAINED) };
+    /// Where this thread counts the polls its spent budget made yield: the counter of the
+    /// worker whose thread this is (`count_forced_yields_in`).
+    static FORCED_YIELDS: Cell<Option<NonNull<AtomicU64>>> = const { Cell::new(None) };
+}
+
+/// Counts the forced yields of the polls on this thread in `counter` (a counter only this
+/// thread writes) until dropped; a worker sets it for as long as it runs, so that a forced
+/// yield, a cold path, costs the hot path nothing.
+pub(crate) fn count_forced_yields_in(counter: &AtomicU64) -> CountForcedYields<'_> {
+    CountForcedYields {
+        previous: FORCED_YIELDS.replace(Some(NonNull::from(counter))),
+        _counter: PhantomData,
+    }
+}
+
+/// Restores the previous counter of forced yields when dropped.
+pub(crate) struct CountForcedYields<'a> {
+    previous: Option<NonNull<AtomicU64>>,
+    _counter: PhantomData<&'a AtomicU64>,
+}
+
+impl Drop for CountForcedYields<'_> {
+    fn drop(&mut self) {
+        FORCED_YIELDS.set(self.previous);
+    }
+}
+
+#[cold]
+fn count_forced_yield() {
+    if let Some(counter) = FORCED_YIELDS.get() {
+        // SAFETY: the guard that stored the pointer borrows the counter, and is still alive:
+        // it restores the previous pointer when dropped. Only this thread writes the counter.
+        let counter = unsafe { counter.as_ref() };
+        counter.store(counter.load(Relaxed) + 1, Relaxed);
+    }
 }
 
 /// Runs `poll` (one task poll) with a fresh budget, restoring the previous one after (polls
@@ -47,6 +87,12 @@ fn with_budget<R>(left: u8, poll: impl FnOnce() -> R) -> R {
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match LEFT.get() {
         0 => {
+            LEFT.set(YIELDED);
+            count_forced_yield();
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        YIELDED => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }

@@ -59,6 +59,19 @@ pub(crate) struct Reactor {
 struct Registrations {
     slab: Slab<Arc<FdState>>,
     is_shutdown: bool,
+    /// What `RuntimeMetrics` reads, counted under this lock, which each of these takes anyway.
+    counts: IoCounts,
+}
+
+/// The reactor's counters (the metrics `io_driver_*`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct IoCounts {
+    /// fds registered, ever.
+    pub(crate) registered: u64,
+    /// fds deregistered, ever.
+    pub(crate) deregistered: u64,
+    /// Readiness events delivered to registered fds, ever.
+    pub(crate) ready: u64,
 }
 
 /// The owned half: the thread that parks the runtime uses it to wait for events.
@@ -79,6 +92,7 @@ impl Reactor {
             registrations: Mutex::new(Registrations {
                 slab: Slab::new(),
                 is_shutdown: false,
+                counts: IoCounts::default(),
             }),
         });
         epoll::epoll_add(reactor.epoll.as_fd(), reactor.unpark_fd.as_fd(), UNPARK_TOKEN)?;
@@ -100,6 +114,7 @@ impl Reactor {
             if registrations.is_shutdown {
                 return Err(shutdown_error());
             }
+            registrations.counts.registered += 1;
             registrations.slab.insert(io.clone())
         };
         if let Err(error) = epoll::epoll_add(self.epoll.as_fd(), fd, key.to_u64()) {
@@ -112,7 +127,11 @@ impl Reactor {
     /// Stops watching `fd` (still open) and forgets its registration; a stale event for it that
     /// is already queued will find nothing.
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, key: Key) -> io::Result<()> {
-        let removed = self.registrations.lock().slab.remove(key);
+        let removed = {
+            let mut registrations = self.registrations.lock();
+            registrations.counts.deregistered += 1;
+            registrations.slab.remove(key)
+        };
         // After shutdown the slab is empty and the epoll fd may have stopped mattering, but the
         // fd must still leave the epoll set before it is closed.
         let result = epoll::epoll_del(self.epoll.as_fd(), fd);
@@ -145,7 +164,8 @@ impl Reactor {
     /// `deregister`) finds nothing, even if a new registration took its slot: the token's
     /// generation no longer matches.
     fn dispatch(&self, events: &[Event], wake_list: &mut Vec<Waker>) {
-        let registrations = self.registrations.lock();
+        let mut registrations = self.registrations.lock();
+        let mut ready = 0;
         for event in events {
             let token = event.token();
             if token == UNPARK_TOKEN {
@@ -153,11 +173,17 @@ impl Reactor {
             }
             if let Some(io) = registrations.slab.get(Key::from_u64(token)) {
                 io.set_readiness(Ready::from_epoll(event.flags()), wake_list);
+                ready += 1;
             }
         }
+        registrations.counts.ready += ready;
     }
 
     /// Whether the runtime this reactor belongs to has shut down (its registrations fail).
+    pub(crate) fn counts(&self) -> IoCounts {
+        self.registrations.lock().counts
+    }
+
     pub(crate) fn is_shut_down(&self) -> bool {
         self.registrations.lock().is_shutdown
     }

@@ -141,6 +141,33 @@ impl Builder {
         self
     }
 
+    /// Turns on the poll-time histogram of [`RuntimeMetrics`](super::RuntimeMetrics): each
+    /// worker counts its polls by duration, in log-scale buckets (by default ten, from
+    /// `[0, 100 µs)` doubling up to `[25.6 ms, ∞)`). Off by default: it is the only metric that
+    /// reads the clock around every poll.
+    pub fn enable_poll_time_histogram(&mut self) -> &mut Self {
+        self.config.poll_time_histogram.get_or_insert_with(Default::default);
+        self
+    }
+
+    /// The poll-time histogram's buckets: `buckets` of them (at least 2), the first
+    /// `[0, resolution)`, each next one twice as wide, the last open-ended. Turns the histogram on.
+    ///
+    /// # Panics
+    /// If `buckets` is below 2 or above 32, or `resolution` is zero.
+    pub fn poll_time_histogram_buckets(&mut self, buckets: usize, resolution: std::time::Duration) -> &mut Self {
+        assert!(
+            (2..=32).contains(&buckets),
+            "poll_time_histogram_buckets: between 2 and 32 buckets"
+        );
+        assert!(
+            !resolution.is_zero(),
+            "poll_time_histogram_buckets: the resolution must not be zero"
+        );
+        self.config.poll_time_histogram = Some(crate::scheduler::stats::HistogramConfig { buckets, resolution });
+        self
+    }
+
     /// Creates the runtime: its epoll instance and eventfd, and its worker threads.
     ///
     /// # Errors

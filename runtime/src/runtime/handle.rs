@@ -2,7 +2,7 @@
 
 use crate::context::{self, TryCurrentError};
 use crate::scheduler::Scheduler;
-use crate::task::JoinHandle;
+use crate::task::{JoinHandle, SpawnSite};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -40,12 +40,18 @@ impl Handle {
     }
 
     /// Spawns a task on this runtime.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future)
+        self.inner.spawn(future, SpawnSite::caller())
+    }
+
+    /// The runtime's metrics (see [`RuntimeMetrics`](super::RuntimeMetrics)).
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics::new(self.inner.clone())
     }
 
     /// Makes this runtime the current one on this thread until the guard is dropped.

@@ -3,10 +3,12 @@
 
 mod builder;
 mod handle;
+mod metrics;
 
 pub use crate::context::TryCurrentError;
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle};
+pub use metrics::RuntimeMetrics;
 
 use crate::context;
 use crate::scheduler::Scheduler;
@@ -52,12 +54,18 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime; it runs when the runtime does (inside `block_on`).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         self.handle.spawn(future)
+    }
+
+    /// This runtime's metrics (see [`RuntimeMetrics`]).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
     }
 
     /// A handle to this runtime, to spawn tasks from elsewhere.

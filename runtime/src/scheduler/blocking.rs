@@ -9,7 +9,7 @@
 //! with its runtime entered, and hands over the [`JobOwner`] to tell when a job is done.
 
 use super::task_queue::TaskQueue;
-use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
 use std::future::Future;
@@ -89,7 +89,7 @@ impl BlockingPool {
     }
 
     /// Runs `job` on a pool thread; `owner` hears when it is done.
-    pub(crate) fn spawn<F, R>(&self, owner: Arc<dyn JobOwner>, job: F) -> JoinHandle<R>
+    pub(crate) fn spawn<F, R>(&self, owner: Arc<dyn JobOwner>, job: F, site: SpawnSite) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -100,11 +100,17 @@ impl BlockingPool {
             owner,
             pool: self.pool.clone(),
         };
-        let (task, notified, join) = new_task(future, self.pool.clone(), false);
+        let (task, notified, join) = new_task(future, self.pool.clone(), false, site);
         if let Some(notified) = self.pool.owned.bind(task, notified) {
             self.pool.schedule(notified);
         }
         join
+    }
+
+    /// The pool's threads, how many of them are idle, and how many jobs are queued.
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+        let state = self.pool.state.lock();
+        (state.threads, state.idle, state.queue.len())
     }
 
     /// Whether a job is queued or running.

@@ -1,6 +1,7 @@
 //! How a scheduler is configured: the tunables the runtime `Builder` sets, and what the
 //! runtime's own threads are named and run when they start and stop.
 
+use super::stats::HistogramConfig;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub(crate) struct Config {
     pub(crate) max_blocking_threads: usize,
     /// How long an idle blocking thread waits for work before it exits.
     pub(crate) blocking_keep_alive: Duration,
+    /// The opt-in poll-time histogram (`None`: off, no clock read per poll).
+    pub(crate) poll_time_histogram: Option<HistogramConfig>,
 }
 
 impl Default for Config {
@@ -31,6 +34,7 @@ impl Default for Config {
             start_paused: false,
             max_blocking_threads: super::blocking::DEFAULT_MAX_THREADS,
             blocking_keep_alive: super::blocking::DEFAULT_KEEP_ALIVE,
+            poll_time_histogram: None,
         }
     }
 }

@@ -31,11 +31,12 @@
 use super::blocking::JobOwner;
 use super::current_core::{self, RunsCore};
 use super::inject::Inject;
+use super::stats::{BusyClock, SchedulerStats};
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
 use crate::task::{
-    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, Task,
+    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
 };
 use crate::time::timers::{TimerDriver, Timers};
 use crate::util::thread_id;
@@ -54,8 +55,8 @@ use std::thread;
 pub(crate) struct CurrentThread {
     /// The core, waiting here while no thread runs `block_on`.
     slot: Mutex<CoreSlot>,
-    inject: Inject<Arc<CurrentThread>>,
-    owned: OwnedTasks<Arc<CurrentThread>>,
+    pub(super) inject: Inject<Arc<CurrentThread>>,
+    pub(super) owned: OwnedTasks<Arc<CurrentThread>>,
     /// Set while the runtime's thread is (about to be) blocked in `epoll_wait`.
     parked: AtomicBool,
     /// Set when the `block_on` future's waker fires.
@@ -63,6 +64,8 @@ pub(crate) struct CurrentThread {
     /// The thread (`util::thread_id`) whose `spawn_local` tasks this runtime holds; 0 if none ever.
     local_owner: AtomicU64,
     pub(crate) drivers: Drivers,
+    /// The one worker's counters: the thread in `block_on` writes them.
+    pub(crate) stats: SchedulerStats,
     config: Config,
 }
 
@@ -79,6 +82,8 @@ pub(crate) struct Core {
     /// Polls (of tasks and of the `block_on` future) since the reactor was last checked.
     polls_since_io: Cell<u32>,
     driver: RefCell<Driver>,
+    /// When the current busy stretch began (for the busy-time metrics).
+    busy: Cell<BusyClock>,
 }
 
 impl RunsCore for CurrentThread {
@@ -88,7 +93,9 @@ impl RunsCore for CurrentThread {
 impl CurrentThread {
     pub(crate) fn new(config: Config) -> std::io::Result<Arc<CurrentThread>> {
         let (drivers, driver) = Drivers::new(&config)?;
+        let stats = SchedulerStats::new(1, config.poll_time_histogram);
         let core = Box::new(Core {
+            busy: Cell::new(BusyClock::start(&stats.workers[0])),
             local_queue: RefCell::new(VecDeque::with_capacity(64)),
             tick: Cell::new(0),
             polls_since_io: Cell::new(0),
@@ -105,6 +112,7 @@ impl CurrentThread {
             main_woken: AtomicBool::new(false),
             local_owner: AtomicU64::new(0),
             drivers,
+            stats,
             config,
         }))
     }
@@ -193,6 +201,9 @@ struct CoreGuard<'a> {
 impl CoreGuard<'_> {
     fn block_on<F: Future>(self, future: std::pin::Pin<&mut Option<F>>) -> F::Output {
         let core: &Core = self.core.as_deref().expect("the core is present until the guard drops");
+        let stats = &self.handle.stats;
+        let _forced_yields = stats.workers[0].drive_on_this_thread();
+        core.busy.set(stats.workers[0].unparked(&stats.idle_bell));
         current_core::run(&**self.handle, core, || {
             let _defer = DeferScope::enter();
             core.block_on(self.handle, future)
@@ -202,6 +213,10 @@ impl CoreGuard<'_> {
 
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
+        if let Some(core) = &self.core {
+            // No thread drives the runtime now: to the stats, the worker is parked.
+            self.handle.stats.workers[0].parking(&core.busy.get());
+        }
         let waiters = {
             let mut slot = self.handle.slot.lock();
             slot.core = self.core.take();
@@ -223,7 +238,13 @@ impl Core {
                     .as_mut()
                     .as_pin_mut()
                     .expect("the future is present until it completes");
-                if let Poll::Ready(output) = running.poll(&mut cx) {
+                // A poll like a task's, for the stall detector (`None`: no task). One that panics
+                // is ended by `parking` when the core is handed back.
+                let worker = &handle.stats.workers[0];
+                let seq = worker.start_poll(None);
+                let poll = running.poll(&mut cx);
+                worker.end_poll(seq);
+                if let Poll::Ready(output) = poll {
                     future.set(None);
                     return output;
                 }
@@ -247,7 +268,7 @@ impl Core {
                 }
                 return;
             };
-            crate::coop::budget(|| task.run());
+            handle.stats.workers[0].run(task);
             self.count_poll(handle);
         }
     }
@@ -282,6 +303,8 @@ impl Core {
     /// Waits for I/O events (at most `timeout`), fires the timers that are due, then wakes the
     /// tasks that yielded meanwhile (`task/yield_now.rs`).
     fn turn(&self, handle: &CurrentThread, timeout: Option<std::time::Duration>) {
+        // Other threads cannot read the local queue: they read its depth as of the last turn.
+        handle.stats.workers[0].record_local_queue_depth(self.local_queue.borrow().len());
         self.driver.borrow_mut().turn(timeout);
         handle.drivers.timers.process();
         wake_deferred();
@@ -302,11 +325,14 @@ impl Core {
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
     fn park(&self, handle: &CurrentThread) {
         if handle.prepare_park() {
+            let stats = &handle.stats;
+            stats.workers[0].parking(&self.busy.get());
             if handle.drivers.timers.is_paused() {
                 self.park_paused(handle);
             } else {
                 self.turn(handle, handle.drivers.timers.park_timeout());
             }
+            self.busy.set(stats.workers[0].unparked(&stats.idle_bell));
             self.polls_since_io.set(0);
         }
         handle.parked.store(false, SeqCst);
@@ -331,27 +357,32 @@ impl CurrentThread {
 }
 
 impl CurrentThread {
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: SpawnSite) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.bind(future, false)
+        self.bind(future, false, site)
     }
 
     /// Spawns a `!Send` future. The caller (`task::spawn_local`) has checked that this thread is
     /// inside this runtime's `block_on`, which is the only place its tasks are polled.
-    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F, site: SpawnSite) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         self.local_owner.store(thread_id::current(), Release);
-        self.bind(future, true)
+        self.bind(future, true, site)
     }
 
-    fn bind<F: Future + 'static>(self: &Arc<Self>, future: F, is_local: bool) -> JoinHandle<F::Output> {
-        let (task, notified, join) = new_task(future, self.clone(), is_local);
+    fn bind<F: Future + 'static>(
+        self: &Arc<Self>,
+        future: F,
+        is_local: bool,
+        site: SpawnSite,
+    ) -> JoinHandle<F::Output> {
+        let (task, notified, join) = new_task(future, self.clone(), is_local, site);
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule(notified);
         }
@@ -409,7 +440,10 @@ impl JobOwner for CurrentThread {
 impl Schedule for Arc<CurrentThread> {
     fn schedule(&self, task: Notified<Self>) {
         current_core::with(&**self, |core| match core {
-            Some(core) => core.local_queue.borrow_mut().push_back(task),
+            Some(core) => {
+                self.stats.workers[0].local_scheduled();
+                core.local_queue.borrow_mut().push_back(task);
+            }
             None => {
                 if self.inject.push(task) {
                     self.unpark();
@@ -449,7 +483,7 @@ mod loom_models {
             let handle = CurrentThread::new(Config::default()).unwrap();
             let spawner = {
                 let handle = handle.clone();
-                thread::spawn(move || drop(handle.spawn(async {})))
+                thread::spawn(move || drop(handle.spawn(async {}, crate::task::SpawnSite::caller())))
             };
             let blocks = handle.prepare_park();
             spawner.join().unwrap();

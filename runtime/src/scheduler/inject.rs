@@ -6,13 +6,17 @@ use super::task_queue::TaskQueue;
 use crate::loom::{AtomicUsize, Mutex};
 use crate::task::Notified;
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 
 pub(crate) struct Inject<S: 'static> {
     queue: Mutex<TaskQueue<Notified<S>>>,
     /// The queue's length, updated under the lock. `SeqCst`, because the runtime's "is it empty?"
     /// before parking pairs with a remote pusher's "is it parked?" (see `current_thread::park`).
     len: AtomicUsize,
+    /// Tasks queued with `push` (from outside the runtime's threads, for `remote_schedule_count`);
+    /// written under the lock.
+    remote_pushes: AtomicU64,
 }
 
 impl<S: 'static> Inject<S> {
@@ -20,6 +24,7 @@ impl<S: 'static> Inject<S> {
         Inject {
             queue: Mutex::new(TaskQueue::new()),
             len: AtomicUsize::new(0),
+            remote_pushes: AtomicU64::new(0),
         }
     }
 
@@ -27,7 +32,8 @@ impl<S: 'static> Inject<S> {
         self.len.load(SeqCst) == 0
     }
 
-    /// Queues `task`; returns `false` (and drops it) if the queue is closed.
+    /// Queues `task`, spawned or woken outside the runtime's threads (it counts as a remote
+    /// schedule); returns `false` (and drops it) if the queue is closed.
     pub(crate) fn push(&self, task: Notified<S>) -> bool {
         let mut queue = self.queue.lock();
         if let Err(refused) = queue.push(task) {
@@ -36,7 +42,14 @@ impl<S: 'static> Inject<S> {
             return false;
         }
         self.len.store(queue.len(), SeqCst);
+        // Under the lock, so a load and a store count every push.
+        self.remote_pushes.store(self.remote_pushes.load(Relaxed) + 1, Relaxed);
         true
+    }
+
+    /// How many tasks `push` has queued (the metric `remote_schedule_count`).
+    pub(crate) fn remote_pushes(&self) -> u64 {
+        self.remote_pushes.load(Relaxed)
     }
 
     /// Queues several tasks under one lock (a worker's overflow); drops them if closed.

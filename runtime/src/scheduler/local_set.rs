@@ -7,7 +7,7 @@
 //! under a lock, and the waker of whoever is polling `run_until` is woken to come and run it.
 
 use super::task_queue::TaskQueue;
-use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::fmt;
@@ -83,12 +83,22 @@ impl LocalSet {
     }
 
     /// Spawns a `!Send` task on this set; it runs when `run_until` is next polled.
+    #[track_caller]
     pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.scheduler.spawn(future)
+        self.spawn_local_at(future, SpawnSite::caller())
+    }
+
+    /// `spawn_local` with the spawn site given (`task::Builder` names it).
+    pub(crate) fn spawn_local_at<F>(&self, future: F, site: SpawnSite) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.scheduler.spawn(future, site)
     }
 
     /// Runs `future` to completion, running the set's tasks meanwhile, on the thread that polls
@@ -133,13 +143,13 @@ impl Drop for LocalSet {
 }
 
 impl SetScheduler {
-    fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    fn spawn<F>(self: &Arc<Self>, future: F, site: SpawnSite) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         // `is_local`: the set only polls and drops it on its own thread (the set is `!Send`).
-        let (task, notified, join) = new_task(future, self.clone(), true);
+        let (task, notified, join) = new_task(future, self.clone(), true, site);
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule(notified);
         }
@@ -192,14 +202,14 @@ impl Drop for CurrentGuard {
 }
 
 /// Spawns on the set whose `run_until` this thread is polling; hands the future back if none.
-pub(crate) fn spawn_on_current<F>(future: F) -> Result<JoinHandle<F::Output>, F>
+pub(crate) fn spawn_on_current<F>(future: F, site: SpawnSite) -> Result<JoinHandle<F::Output>, (F, SpawnSite)>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
     match CURRENT.try_with(|current| current.borrow().clone()).ok().flatten() {
-        Some(scheduler) => Ok(scheduler.spawn(future)),
-        None => Err(future),
+        Some(scheduler) => Ok(scheduler.spawn(future, site)),
+        None => Err((future, site)),
     }
 }
 

@@ -19,15 +19,17 @@ mod drivers;
 mod inject;
 pub(crate) mod local_set;
 mod multi_thread;
+pub(crate) mod stats;
 mod task_queue;
 
 pub(crate) use config::{Config, ThreadHooks};
 pub(crate) use drivers::Drivers;
+use stats::SchedulerStats;
 
 use self::blocking::JobOwner;
 use self::current_thread::CurrentThread;
 use self::multi_thread::MultiThread;
-use crate::task::JoinHandle;
+use crate::task::{JoinHandle, SpawnSite};
 use crate::time::timers::TimerDriver;
 use std::future::Future;
 use std::io;
@@ -88,23 +90,23 @@ impl Scheduler {
         each_flavor!(self, scheduler => scheduler.shutdown(blocking_timeout))
     }
 
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, site: SpawnSite) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        each_flavor!(self, scheduler => scheduler.spawn(future))
+        each_flavor!(self, scheduler => scheduler.spawn(future, site))
     }
 
     /// Spawns a `!Send` future, if this thread is the one inside this runtime's `block_on`
     /// (the only place its tasks are polled).
-    pub(crate) fn spawn_local<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnLocalError>
+    pub(crate) fn spawn_local<F>(&self, future: F, site: SpawnSite) -> Result<JoinHandle<F::Output>, SpawnLocalError>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         match self {
-            Scheduler::CurrentThread(scheduler) if scheduler.is_current() => Ok(scheduler.spawn_local(future)),
+            Scheduler::CurrentThread(scheduler) if scheduler.is_current() => Ok(scheduler.spawn_local(future, site)),
             Scheduler::CurrentThread(_) => Err(SpawnLocalError::NotOnRuntimeThread),
             Scheduler::MultiThread(_) => Err(SpawnLocalError::MultiThread),
         }
@@ -113,6 +115,30 @@ impl Scheduler {
     /// The reactor, timers and blocking pool, which every flavor holds the same way.
     pub(crate) fn drivers(&self) -> &Drivers {
         each_flavor!(self, scheduler => &scheduler.drivers)
+    }
+
+    /// Every worker's counters, for metrics and the stall detector.
+    pub(crate) fn stats(&self) -> &SchedulerStats {
+        each_flavor!(self, scheduler => &scheduler.stats)
+    }
+
+    /// How many tasks are alive, and how many were ever spawned (blocking jobs not counted).
+    pub(crate) fn task_counts(&self) -> (usize, u64) {
+        each_flavor!(self, scheduler => scheduler.owned.counts())
+    }
+
+    /// How many tasks wait in the inject queue, and how many were ever queued there from
+    /// outside the runtime's threads.
+    pub(crate) fn inject_counts(&self) -> (usize, u64) {
+        each_flavor!(self, scheduler => (scheduler.inject.len(), scheduler.inject.remote_pushes()))
+    }
+
+    /// How many tasks wait in `worker`'s local queue.
+    pub(crate) fn local_queue_depth(&self, worker: usize) -> usize {
+        match self {
+            Scheduler::CurrentThread(scheduler) => scheduler.stats.workers[worker].recorded_local_queue_depth(),
+            Scheduler::MultiThread(scheduler) => scheduler.local_queue_depth(worker),
+        }
     }
 
     /// What a timer holds: the timers and how to wake the thread parked on them.

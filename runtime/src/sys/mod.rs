@@ -34,6 +34,22 @@ pub(crate) fn cvt<T: PartialEq + From<i8>>(result: T) -> io::Result<T> {
 
 /// `read(2)`: at most `buf.len()` bytes from `fd`; `Ok(0)` is end-of-file. A non-blocking fd with
 /// nothing to read gives `WouldBlock`.
+/// The kernel's id of the calling thread (what `tgkill` takes). Async-signal-safe.
+/// Async-signal-safe. Asked of the kernel once per thread, then remembered.
+pub(crate) fn gettid() -> u64 {
+    thread_local! {
+        static TID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    let known = TID.try_with(std::cell::Cell::get).unwrap_or(0);
+    if known != 0 {
+        return known;
+    }
+    // SAFETY: gettid takes no arguments and cannot fail.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u64;
+    let _ = TID.try_with(|cell| cell.set(tid));
+    tid
+}
+
 pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `fd` is borrowed, so open for the call; the kernel writes at most `buf.len()` bytes
     // into `buf`, a live buffer of that length.

@@ -6,6 +6,7 @@
 //! under `catch_unwind`, so that a panic there never leaves the state word half-updated or
 //! unwinds into the scheduler.
 
+use super::current::Polling;
 use super::join::JoinError;
 use super::raw::{Cell, Header, RawTask, Stage};
 use super::state::{ToIdle, ToRunning};
@@ -71,7 +72,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
         let waker = borrowed_waker(self.raw());
         let mut cx = Context::from_waker(&waker);
-        match catch_unwind(AssertUnwindSafe(|| self.poll_future(&mut cx))) {
+        let polling = Polling::enter(self.cell.cast());
+        let poll = catch_unwind(AssertUnwindSafe(|| self.poll_future(&mut cx)));
+        drop(polling);
+        match poll {
             Ok(Poll::Ready(output)) => return self.complete(Ok(output)),
             Err(payload) => return self.complete(Err(JoinError::panic(payload))),
             Ok(Poll::Pending) => {}

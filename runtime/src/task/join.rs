@@ -61,6 +61,11 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// The task's id, the one [`task::id`](super::id) returns inside it.
+    pub fn id(&self) -> super::Id {
+        self.raw.header().identity.id
+    }
+
     /// Whether the task has finished (returned, panicked or been cancelled), so that awaiting this
     /// handle would not wait.
     pub fn is_finished(&self) -> bool {

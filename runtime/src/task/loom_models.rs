@@ -110,7 +110,7 @@ fn spawn_waiting_task() -> Fixture {
         polling: Arc::new(AtomicBool::new(false)),
         dropped: dropped.clone(),
     };
-    let (task, notified, join) = new_task(future, queue.clone(), false);
+    let (task, notified, join) = new_task(future, queue.clone(), false, super::SpawnSite::caller());
     drop(task);
     queue.schedule(notified);
     Fixture {

@@ -31,7 +31,10 @@
 //!    `COMPLETE` is set: then it reads the output instead), writes, and sets it again (this fails
 //!    if the task completed meanwhile: then it empties the field and reads the output).
 
+mod builder;
+mod current;
 mod harness;
+mod identity;
 mod join;
 #[cfg(all(test, loom))]
 mod loom_models;
@@ -45,8 +48,13 @@ mod yield_now;
 
 pub use crate::coop::{consume_budget, unconstrained, Unconstrained};
 pub use crate::scheduler::local_set::{LocalSet, RunUntil};
+pub use builder::Builder;
+pub use current::{id, try_id};
+pub use identity::Id;
+pub(crate) use identity::SpawnSite;
 pub use join::{JoinError, JoinHandle};
 pub(crate) use owned::OwnedTasks;
+pub(crate) use raw::Header;
 pub(crate) use schedule::{new_task, Notified, Schedule, Task};
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;

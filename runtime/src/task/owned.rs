@@ -19,6 +19,8 @@ pub(crate) struct OwnedTasks<S: 'static> {
 struct Inner<S: 'static> {
     tasks: Slab<Task<S>>,
     closed: bool,
+    /// Tasks bound, ever (the metric `spawned_tasks_count`).
+    spawned: u64,
 }
 
 impl<S: Schedule> OwnedTasks<S> {
@@ -27,6 +29,7 @@ impl<S: Schedule> OwnedTasks<S> {
             inner: Mutex::new(Inner {
                 tasks: Slab::new(),
                 closed: false,
+                spawned: 0,
             }),
         }
     }
@@ -42,6 +45,7 @@ impl<S: Schedule> OwnedTasks<S> {
             return None;
         }
         inner.insert(task);
+        inner.spawned += 1;
         Some(notified)
     }
 
@@ -57,6 +61,12 @@ impl<S: Schedule> OwnedTasks<S> {
         let mut inner = self.inner.lock();
         inner.closed = true;
         inner.tasks.drain()
+    }
+
+    /// How many tasks are alive (bound and not completed), and how many were ever bound.
+    pub(crate) fn counts(&self) -> (usize, u64) {
+        let inner = self.inner.lock();
+        (inner.tasks.len(), inner.spawned)
     }
 
     /// Whether any task in the list is `!Send` (spawned with `spawn_local`).

@@ -3,7 +3,8 @@
 //! ```text
 //!   Box<Cell<F, S>>, #[repr(C)]:
 //!   +--------------------------------------------------------------+
-//!   | Header: state word, vtable, owned-list key, join waker, local |  <- RawTask / Waker data point here
+//!   | Header: state word, vtable, owned-list key, join waker, local, |  <- RawTask / Waker data
+//!   |         identity (id, spawn site, name)                        |     point here
 //!   | S: the scheduler handle (an Arc), used to queue the task      |
 //!   | Stage<F>: the future, then its output, then nothing           |
 //!   +--------------------------------------------------------------+
@@ -13,6 +14,7 @@
 //! the scheduler hold a `RawTask` (one pointer) and reach the typed code through the vtable.
 
 use super::harness;
+use super::identity::{Identity, SpawnSite};
 use super::join::JoinError;
 use super::state::State;
 use super::Schedule;
@@ -34,6 +36,8 @@ pub(crate) struct Header {
     /// The future is `!Send` (`spawn_local`): it may only be polled or dropped on the thread that
     /// owns its runtime's local tasks.
     pub(super) is_local: bool,
+    /// Id, spawn site and name: written at spawn, then only read.
+    pub(crate) identity: Identity,
 }
 
 /// The typed operations of one `Cell<F, S>`, reached from an untyped `RawTask`.
@@ -81,7 +85,12 @@ pub(crate) struct RawTask {
 
 impl RawTask {
     /// Allocates a task holding three references (see `state::INITIAL_STATE`).
-    pub(super) fn new<F: Future + 'static, S: Schedule>(future: F, scheduler: S, is_local: bool) -> RawTask {
+    pub(super) fn new<F: Future + 'static, S: Schedule>(
+        future: F,
+        scheduler: S,
+        is_local: bool,
+        site: SpawnSite,
+    ) -> RawTask {
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(),
@@ -89,6 +98,7 @@ impl RawTask {
                 owned_key: UnsafeCell::new(Key::NONE),
                 join_waker: UnsafeCell::new(None),
                 is_local,
+                identity: Identity::new(site),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),

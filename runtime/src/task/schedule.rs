@@ -1,11 +1,13 @@
 //! What a scheduler sees of a task: the [`Schedule`] trait it implements, the two references it
 //! holds ([`Task`] in its owned list, [`Notified`] in a run queue), and [`new_task`].
 
+use super::identity::SpawnSite;
 use super::raw::{Header, RawTask};
 use super::JoinHandle;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 
 /// What a task needs from the scheduler that owns it.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
@@ -80,6 +82,11 @@ impl<S: 'static> Notified<S> {
         Notified(unsafe { Task::from_raw(raw) })
     }
 
+    /// The task's header, to name the task whose poll is running (`scheduler/stats.rs`).
+    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
+        self.0.raw.as_ptr()
+    }
+
     /// Polls the task (or drops its future, if it was cancelled).
     pub(crate) fn run(self) {
         let this = ManuallyDrop::new(self);
@@ -91,12 +98,17 @@ impl<S: 'static> Notified<S> {
 ///
 /// The caller must make sure that a `!Send` future (`is_local`) is only run and shut down on the
 /// thread that owns it; that is why this takes no `Send` bound.
-pub(crate) fn new_task<F, S>(future: F, scheduler: S, is_local: bool) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    is_local: bool,
+    site: SpawnSite,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, is_local);
+    let raw = RawTask::new(future, scheduler, is_local, site);
     // SAFETY: a new task holds three references, one for each of these.
     unsafe { (Task::from_raw(raw), Notified::from_raw(raw), JoinHandle::new(raw)) }
 }

@@ -1,5 +1,7 @@
-//! `spawn` and `spawn_local`: starting tasks on the current runtime.
+//! `spawn`, `spawn_local` and `spawn_blocking`: starting tasks on the current runtime. Each
+//! records its caller as the task's spawn site (`#[track_caller]`).
 
+use super::identity::SpawnSite;
 use super::JoinHandle;
 use crate::context;
 use crate::scheduler::local_set;
@@ -28,7 +30,16 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match context::with_current(|handle| handle.spawn(future)) {
+    spawn_at(future, SpawnSite::caller())
+}
+
+/// `spawn`, with the spawn site given.
+pub(super) fn spawn_at<F>(future: F, site: SpawnSite) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match context::with_current(|handle| handle.spawn(future, site)) {
         Ok(join) => join,
         Err(error) if error.is_thread_local_destroyed() => panic!("`spawn`: {error}"),
         Err(_) => panic!("`spawn` {}", context::OUTSIDE_RUNTIME),
@@ -65,11 +76,20 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let future = match local_set::spawn_on_current(future) {
+    spawn_local_at(future, SpawnSite::caller())
+}
+
+/// `spawn_local`, with the spawn site given.
+pub(super) fn spawn_local_at<F>(future: F, site: SpawnSite) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let (future, site) = match local_set::spawn_on_current(future, site) {
         Ok(join) => return join,
-        Err(future) => future,
+        Err(unspawned) => unspawned,
     };
-    match context::with_current(|scheduler| scheduler.spawn_local(future)) {
+    match context::with_current(|scheduler| scheduler.spawn_local(future, site)) {
         Ok(Ok(join)) => join,
         Ok(Err(SpawnLocalError::MultiThread)) => panic!(
             "`spawn_local` cannot be used on a multi-threaded mini runtime, whose tasks move between \
@@ -109,6 +129,15 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    spawn_blocking_at(job, SpawnSite::caller())
+}
+
+/// `spawn_blocking`, with the spawn site given.
+pub(super) fn spawn_blocking_at<F, R>(job: F, site: SpawnSite) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let spawned = context::with_current(|scheduler| {
         let runtime = scheduler.clone();
         // The job runs with its runtime entered, so `Handle::current` and `spawn` work inside it.
@@ -116,7 +145,7 @@ where
             let _enter = context::enter(runtime);
             job()
         };
-        scheduler.drivers().blocking.spawn(scheduler.job_owner(), job)
+        scheduler.drivers().blocking.spawn(scheduler.job_owner(), job, site)
     });
     match spawned {
         Ok(join) => join,

@@ -332,6 +332,13 @@ impl Drop for TimerEntry {
     }
 }
 
+impl Timers {
+    /// How many timers are armed (the metric `num_armed_timers`).
+    pub(crate) fn armed_count(&self) -> usize {
+        self.wheel.lock().len()
+    }
+}
+
 #[cfg(all(test, loom))]
 impl Timers {
     /// How many timers are armed and the tick of the next (for the loom models).

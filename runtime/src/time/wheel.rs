@@ -66,7 +66,6 @@ impl Wheel {
     }
 
     /// How many timers are armed and not yet fired.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.armed
     }

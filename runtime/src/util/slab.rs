@@ -56,6 +56,11 @@ impl<T> Slab<T> {
         }
     }
 
+    /// How many values it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// Stores `value` and returns its key.
     pub(crate) fn insert(&mut self, value: T) -> Key {
         let index = self.first_vacant;

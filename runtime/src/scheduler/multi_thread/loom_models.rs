@@ -38,6 +38,7 @@ fn counting_task(ran: &Arc<AtomicUsize>) -> Notified<Unscheduled> {
         },
         Unscheduled,
         false,
+        crate::task::SpawnSite::caller(),
     );
     drop((task, join));
     notified

@@ -50,6 +50,7 @@ use self::idle::Idle;
 use self::park::Parker;
 use super::blocking::JobOwner;
 use super::inject::Inject;
+use super::stats::SchedulerStats;
 use super::{Config, Drivers};
 use crate::loom::AtomicU64;
 use crate::reactor::Driver;
@@ -76,9 +77,9 @@ pub(crate) struct MultiThread {
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
     /// One per worker: how others steal from it and wake it.
     remotes: Box<[Remote]>,
-    inject: Inject<Arc<MultiThread>>,
+    pub(super) inject: Inject<Arc<MultiThread>>,
     idle: Idle,
-    owned: OwnedTasks<Arc<MultiThread>>,
+    pub(super) owned: OwnedTasks<Arc<MultiThread>>,
     /// Whoever holds this lock may turn the reactor: a parking worker blocks in it, a busy one
     /// checks it without blocking.
     driver: Mutex<Driver>,
@@ -92,6 +93,8 @@ pub(crate) struct MultiThread {
     driver_holder: AtomicUsize,
     is_shutdown: AtomicBool,
     pub(crate) drivers: Drivers,
+    /// One `WorkerStats` per worker, written by that worker only.
+    pub(crate) stats: SchedulerStats,
     config: Config,
 }
 
@@ -157,6 +160,11 @@ impl MultiThread {
         if self.remotes.iter().any(|remote| !remote.steal.is_empty()) || !self.inject.is_empty() {
             self.notify_parked();
         }
+    }
+
+    /// How many tasks wait in `worker`'s run queue (not counting its LIFO slot).
+    pub(crate) fn local_queue_depth(&self, worker: usize) -> usize {
+        self.remotes[worker].steal.len()
     }
 
     fn is_shutdown(&self) -> bool {

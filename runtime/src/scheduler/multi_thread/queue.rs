@@ -113,7 +113,8 @@ impl<S: 'static> Local<S> {
     }
 
     /// Queues `task` at the back; if the ring is full, moves half of it and `task` to `inject`.
-    pub(crate) fn push_back_or_overflow(&mut self, mut task: Notified<S>, inject: &Inject<S>) {
+    /// Returns whether it overflowed so.
+    pub(crate) fn push_back_or_overflow(&mut self, mut task: Notified<S>, inject: &Inject<S>) -> bool {
         let tail = loop {
             let head = self.inner.head.load(Acquire);
             let (steal, real) = unpack(head);
@@ -125,11 +126,11 @@ impl<S: 'static> Local<S> {
             if steal != real {
                 // A stealer is emptying the ring right now; rather than wait for it, send this
                 // one task to the inject queue.
-                inject.push(task);
-                return;
+                inject.push_batch(std::iter::once(task));
+                return true;
             }
             match self.push_overflow(task, real, tail, inject) {
-                Ok(()) => return,
+                Ok(()) => return true,
                 // A stealer took tasks meanwhile: there is room now.
                 Err(returned) => task = returned,
             }
@@ -137,6 +138,7 @@ impl<S: 'static> Local<S> {
         // SAFETY: `tail - steal < CAPACITY`, so slot `tail` is free, and only the owner writes.
         unsafe { self.inner.put(tail, task) };
         self.inner.tail.store(tail.wrapping_add(1), Release);
+        false
     }
 
     /// Queues `task` at the back; the caller checked `remaining_slots` first.
@@ -214,6 +216,10 @@ impl<S: 'static> Drop for Local<S> {
 impl<S: 'static> Steal<S> {
     pub(crate) fn is_empty(&self) -> bool {
         self.0.len() == 0
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len() as usize
     }
 
     /// Moves half of this queue's tasks into `dst` (the caller's own queue) and returns one of

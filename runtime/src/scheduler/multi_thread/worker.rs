@@ -10,9 +10,10 @@ use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
 use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
+use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
 use crate::scheduler::{Config, Drivers, ThreadHooks};
 use crate::task::{
-    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, Task,
+    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
 };
 use parking_lot::Mutex;
 use std::cell::RefCell;
@@ -42,6 +43,8 @@ pub(crate) struct WorkerCore {
     is_parked: bool,
     /// Picks the first victim of a steal.
     rand: FastRand,
+    /// When the current busy stretch began (for the busy-time metrics).
+    busy: Option<BusyClock>,
 }
 
 /// The worker's core, as its thread holds it (and `current_core` points at it): borrowed only
@@ -59,6 +62,7 @@ impl WorkerCore {
             is_searching: false,
             is_parked: false,
             rand: FastRand::new(index as u32),
+            busy: None,
         })
     }
 
@@ -70,20 +74,30 @@ impl WorkerCore {
 /// A worker thread's view of itself, on its stack.
 struct Worker<'a> {
     handle: &'a Arc<MultiThread>,
+    /// This worker's counters (`stats.rs`).
+    stats: &'a WorkerStats,
     /// This thread's current core (`current_core`) while `run` is inside `Worker::run`.
     core: CoreCell,
 }
 
 /// The body of a worker thread (the caller has entered the runtime).
-pub(super) fn run(handle: Arc<MultiThread>, core: Box<WorkerCore>) {
+pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
+    let stats = &handle.stats.workers[core.index];
+    let _forced_yields = stats.drive_on_this_thread();
+    core.busy = Some(stats.unparked(&handle.stats.idle_bell));
     let worker = Worker {
         handle: &handle,
+        stats,
         core: RefCell::new(core),
     };
     current_core::run(&*handle, &worker.core, || {
         let _defer = DeferScope::enter();
         worker.run();
     });
+    let busy = worker.core.borrow().busy;
+    if let Some(busy) = busy {
+        stats.parking(&busy);
+    }
 }
 
 // Starting the workers, and queueing tasks on them.
@@ -123,6 +137,7 @@ impl MultiThread {
             driver_holder: AtomicUsize::new(NO_WORKER),
             is_shutdown: AtomicBool::new(false),
             drivers,
+            stats: SchedulerStats::new(workers, config.poll_time_histogram),
             config,
         });
         let enter = Arc::new(enter);
@@ -144,12 +159,12 @@ impl MultiThread {
         Ok(handle)
     }
 
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: SpawnSite) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = new_task(future, self.clone(), false);
+        let (task, notified, join) = new_task(future, self.clone(), false, site);
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, false);
         }
@@ -214,14 +229,20 @@ fn queue_on_core(
     is_yield: bool,
 ) -> bool {
     let inject = &handle.inject;
+    let stats = &handle.stats.workers[core.index];
+    stats.local_scheduled();
     let should_notify = if is_yield {
-        core.run_queue.push_back_or_overflow(task, inject);
+        if core.run_queue.push_back_or_overflow(task, inject) {
+            stats.overflowed();
+        }
         true
     } else {
         // The new task runs next; the one it displaces becomes stealable, so tell an idle worker.
         match core.lifo_slot.replace(task) {
             Some(previous) => {
-                core.run_queue.push_back_or_overflow(previous, inject);
+                if core.run_queue.push_back_or_overflow(previous, inject) {
+                    stats.overflowed();
+                }
                 true
             }
             None => false,
@@ -251,18 +272,20 @@ impl Worker<'_> {
             // We found work, so there may be more: keep one worker looking.
             handle.notify_parked();
         }
-        crate::coop::budget(|| task.run());
+        self.stats.run(task);
         self.count_poll();
         for _ in 0..MAX_LIFO_POLLS {
             let Some(task) = self.core.borrow_mut().lifo_slot.take() else {
                 return;
             };
-            crate::coop::budget(|| task.run());
+            self.stats.run(task);
             self.count_poll();
         }
         let mut core = self.core.borrow_mut();
         if let Some(task) = core.lifo_slot.take() {
-            core.run_queue.push_back_or_overflow(task, &handle.inject);
+            if core.run_queue.push_back_or_overflow(task, &handle.inject) {
+                self.stats.overflowed();
+            }
         }
     }
 
@@ -331,7 +354,9 @@ impl Worker<'_> {
             if victim == core.index {
                 continue;
             }
+            let queued = core.run_queue.len();
             if let Some(task) = handle.remotes[victim].steal.steal_into(&mut core.run_queue) {
+                self.stats.stole(1 + (core.run_queue.len() - queued) as u64);
                 return Some(task);
             }
         }
@@ -354,6 +379,9 @@ impl Worker<'_> {
             let is_last_searcher = handle.idle.transition_worker_to_parked(core.index, core.is_searching);
             core.is_searching = false;
             core.is_parked = true;
+            if let Some(busy) = core.busy.take() {
+                self.stats.parking(&busy);
+            }
             let index = core.index;
             drop(core);
             if is_last_searcher {
@@ -383,6 +411,7 @@ impl Worker<'_> {
         }
         let mut core = self.core.borrow_mut();
         core.is_parked = false;
+        core.busy = Some(self.stats.unparked(&handle.stats.idle_bell));
         let hand_off = held_driver && core.has_tasks() && handle.idle.is_only_awake_worker();
         drop(core);
         if hand_off {
