@@ -19,16 +19,24 @@ use std::task::{Context, Poll};
 const BUDGET: u8 = 128;
 /// The budget outside a scheduled poll: unconstrained (never spent).
 const UNCONSTRAINED: u8 = u8::MAX;
-/// The budget of a poll that was already made to yield: spent, and counted once.
-const YIELDED: u8 = u8::MAX - 1;
 
 thread_local! {
-    /// The budget left in the poll running on this thread, or `UNCONSTRAINED`. A plain byte
-    /// with a const initialiser and no destructor: each access is one TLS load or store.
-    static LEFT: Cell<u8> = const { Cell::new(UNCONSTRAINED) };
+    /// The poll running on this thread: its budget and its task. Plain cells with a const
+    /// initialiser and no destructor, so that each access is one TLS load or store, and setting
+    /// both around a poll costs little more than setting one.
+    static RUNNING: Running = const {
+        Running { left: Cell::new(UNCONSTRAINED), task: Cell::new(None) }
+    };
     /// Where this thread counts the polls its spent budget made yield: the counter of the
     /// worker whose thread this is (`count_forced_yields_in`).
     static FORCED_YIELDS: Cell<Option<NonNull<AtomicU64>>> = const { Cell::new(None) };
+}
+
+struct Running {
+    /// The budget left, or `UNCONSTRAINED`.
+    left: Cell<u8>,
+    /// The header of the task being polled (`task/current.rs` reads it), if any.
+    task: Cell<Option<NonNull<()>>>,
 }
 
 /// Counts the forced yields of the polls on this thread in `counter` (a counter only this
@@ -53,20 +61,42 @@ impl Drop for CountForcedYields<'_> {
     }
 }
 
+/// A readiness check refused for want of budget (counted, as tokio counts each one).
 #[cold]
-fn count_forced_yield() {
+fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
+    cx.waker().wake_by_ref();
     if let Some(counter) = FORCED_YIELDS.get() {
         // SAFETY: the guard that stored the pointer borrows the counter, and is still alive:
         // it restores the previous pointer when dropped. Only this thread writes the counter.
         let counter = unsafe { counter.as_ref() };
         counter.store(counter.load(Relaxed) + 1, Relaxed);
     }
+    Poll::Pending
 }
 
-/// Runs `poll` (one task poll) with a fresh budget, restoring the previous one after (polls
+/// Runs `poll`, the poll of the task whose header is `task`, with a fresh budget (or none, for
+/// a blocking job: `budgeted` false), restoring what was there after, also on unwind (polls
 /// nest: a `LocalSet` runs its tasks inside its own task's poll).
-pub(crate) fn budget<R>(poll: impl FnOnce() -> R) -> R {
-    with_budget(BUDGET, poll)
+#[inline]
+pub(crate) fn poll_task<R>(task: NonNull<()>, budgeted: bool, poll: impl FnOnce() -> R) -> R {
+    struct Restore(u8, Option<NonNull<()>>);
+    impl Drop for Restore {
+        #[inline]
+        fn drop(&mut self) {
+            RUNNING.with(|running| {
+                running.left.set(self.0);
+                running.task.set(self.1);
+            });
+        }
+    }
+    let left = if budgeted { BUDGET } else { UNCONSTRAINED };
+    let _restore = RUNNING.with(|running| Restore(running.left.replace(left), running.task.replace(Some(task))));
+    poll()
+}
+
+/// The header of the task being polled on this thread (see `poll_task`), if any.
+pub(crate) fn current_task() -> Option<NonNull<()>> {
+    RUNNING.with(|running| running.task.get())
 }
 
 /// Runs `poll` with `left` as the budget, restoring the previous one after (also on unwind).
@@ -74,10 +104,10 @@ fn with_budget<R>(left: u8, poll: impl FnOnce() -> R) -> R {
     struct Restore(u8);
     impl Drop for Restore {
         fn drop(&mut self) {
-            LEFT.set(self.0);
+            RUNNING.with(|running| running.left.set(self.0));
         }
     }
-    let _restore = Restore(LEFT.replace(left));
+    let _restore = Restore(RUNNING.with(|running| running.left.replace(left)));
     poll()
 }
 
@@ -85,23 +115,14 @@ fn with_budget<R>(left: u8, poll: impl FnOnce() -> R) -> R {
 /// task (so that it runs again after the others) and returns `Pending` instead.
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    match LEFT.get() {
-        0 => {
-            LEFT.set(YIELDED);
-            count_forced_yield();
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-        YIELDED => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
+    RUNNING.with(|running| match running.left.get() {
+        0 => forced_yield(cx),
         UNCONSTRAINED => Poll::Ready(()),
         left => {
-            LEFT.set(left - 1);
+            running.left.set(left - 1);
             Poll::Ready(())
         }
-    }
+    })
 }
 
 /// Spends one unit of the running task's budget, yielding if it is spent (as a readiness check

@@ -152,7 +152,7 @@ impl Pool {
         loop {
             if let Some(job) = state.queue.pop() {
                 drop(state);
-                job.run();
+                job.run_unconstrained();
                 if let Some(owner) = FINISHED_JOB.take() {
                     self.job_finished(&*owner);
                 }

@@ -84,6 +84,8 @@ pub(crate) struct Core {
     driver: RefCell<Driver>,
     /// When the current busy stretch began (for the busy-time metrics).
     busy: Cell<BusyClock>,
+    /// Tasks queued on `local_queue`, ever (published to the stats now and then).
+    local_schedules: Cell<u64>,
 }
 
 impl RunsCore for CurrentThread {
@@ -96,6 +98,7 @@ impl CurrentThread {
         let stats = SchedulerStats::new(1, config.poll_time_histogram);
         let core = Box::new(Core {
             busy: Cell::new(BusyClock::start(&stats.workers[0])),
+            local_schedules: Cell::new(0),
             local_queue: RefCell::new(VecDeque::with_capacity(64)),
             tick: Cell::new(0),
             polls_since_io: Cell::new(0),
@@ -258,6 +261,7 @@ impl Core {
     /// future is waiting to be polled, or tasks that yielded wait for the reactor's next turn:
     /// then it turns without blocking).
     fn run_tasks(&self, handle: &CurrentThread) {
+        let stats = &handle.stats.workers[0];
         for _ in 0..handle.config.event_interval {
             let Some(task) = self.next_task(handle) else {
                 if has_deferred() {
@@ -268,7 +272,7 @@ impl Core {
                 }
                 return;
             };
-            handle.stats.workers[0].run(task);
+            stats.run(task);
             self.count_poll(handle);
         }
     }
@@ -276,6 +280,7 @@ impl Core {
     /// Counts one poll; after `event_interval` polls without a look at the reactor, checks it
     /// without blocking, so that tasks (or a `block_on` future) that keep waking themselves
     /// cannot starve I/O.
+    #[inline(always)]
     fn count_poll(&self, handle: &CurrentThread) {
         let polls = self.polls_since_io.get() + 1;
         if polls < handle.config.event_interval {
@@ -283,6 +288,11 @@ impl Core {
             return;
         }
         self.polls_since_io.set(0);
+        // Other threads cannot read the local queue: they read its depth as of the last park
+        // or of this check (every `event_interval` polls).
+        let depth = self.local_queue.borrow().len();
+        handle.stats.workers[0].record_local_queue_depth(depth);
+        handle.stats.workers[0].publish_local_schedules(self.local_schedules.get());
         self.turn(handle, Some(std::time::Duration::ZERO));
     }
 
@@ -303,8 +313,6 @@ impl Core {
     /// Waits for I/O events (at most `timeout`), fires the timers that are due, then wakes the
     /// tasks that yielded meanwhile (`task/yield_now.rs`).
     fn turn(&self, handle: &CurrentThread, timeout: Option<std::time::Duration>) {
-        // Other threads cannot read the local queue: they read its depth as of the last turn.
-        handle.stats.workers[0].record_local_queue_depth(self.local_queue.borrow().len());
         self.driver.borrow_mut().turn(timeout);
         handle.drivers.timers.process();
         wake_deferred();
@@ -326,6 +334,9 @@ impl Core {
     fn park(&self, handle: &CurrentThread) {
         if handle.prepare_park() {
             let stats = &handle.stats;
+            // It parks with an empty local queue.
+            stats.workers[0].record_local_queue_depth(0);
+            stats.workers[0].publish_local_schedules(self.local_schedules.get());
             stats.workers[0].parking(&self.busy.get());
             if handle.drivers.timers.is_paused() {
                 self.park_paused(handle);
@@ -441,7 +452,7 @@ impl Schedule for Arc<CurrentThread> {
     fn schedule(&self, task: Notified<Self>) {
         current_core::with(&**self, |core| match core {
             Some(core) => {
-                self.stats.workers[0].local_scheduled();
+                core.local_schedules.set(core.local_schedules.get() + 1);
                 core.local_queue.borrow_mut().push_back(task);
             }
             None => {

@@ -251,7 +251,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
             let Some(task) = scheduler.queue.lock().tasks.pop() else {
                 return Poll::Pending;
             };
-            crate::coop::budget(|| task.run());
+            task.run();
         }
         // More queued: come back after the executor's other tasks have had a turn.
         cx.waker().wake_by_ref();

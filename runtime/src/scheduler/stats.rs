@@ -19,6 +19,7 @@
 //! histogram is on.
 
 use crate::task::{Header, Notified};
+use crate::util::ticks;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64};
@@ -87,8 +88,9 @@ pub(crate) struct WorkerStats {
     overflow_count: AtomicU64,
     /// Written by `coop` on this worker's thread (`count_forced_yields_in`).
     forced_yield_count: AtomicU64,
-    busy_nanos: AtomicU64,
-    mean_poll_nanos: AtomicU64,
+    /// In `util::ticks`.
+    busy_ticks: AtomicU64,
+    mean_poll_ticks: AtomicU64,
     /// The local queue's depth as of the last reactor turn, where other threads cannot read
     /// the queue itself (current-thread).
     local_queue_depth: AtomicU64,
@@ -126,8 +128,8 @@ impl WorkerStats {
             steal_operations: AtomicU64::new(0),
             overflow_count: AtomicU64::new(0),
             forced_yield_count: AtomicU64::new(0),
-            busy_nanos: AtomicU64::new(0),
-            mean_poll_nanos: AtomicU64::new(0),
+            busy_ticks: AtomicU64::new(0),
+            mean_poll_ticks: AtomicU64::new(0),
             local_queue_depth: AtomicU64::new(0),
             parked: AtomicBool::new(true),
             thread_id: AtomicU64::new(0),
@@ -150,14 +152,14 @@ impl WorkerStats {
     }
 
     /// Polls `task`, recording it as the running poll (and its time, with the histogram on).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn run<S>(&self, task: Notified<S>) {
         let seq = self.start_poll(Some(task.header_ptr()));
         match &self.histogram {
-            None => crate::coop::budget(|| task.run()),
+            None => task.run(),
             Some(histogram) => {
                 let started = Instant::now();
-                crate::coop::budget(|| task.run());
+                task.run();
                 bump(&histogram.counts[histogram.config.bucket_of(started.elapsed())], 1);
             }
         }
@@ -166,7 +168,7 @@ impl WorkerStats {
 
     /// Marks a poll of `task` (or of the `block_on` future: `None`) as running; returns what
     /// `end_poll` needs.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn start_poll(&self, task: Option<NonNull<Header>>) -> u64 {
         let seq = self.poll_seq.load(Relaxed);
         // Release, both: a watchdog that reads the odd number reads `running` as stored here,
@@ -177,7 +179,7 @@ impl WorkerStats {
         seq | 1
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn end_poll(&self, seq: u64) {
         self.poll_seq.store(seq + 1, Release);
     }
@@ -193,9 +195,10 @@ impl WorkerStats {
         (self.poll_seq.load(SeqCst) == seq).then_some(running as *const Header)
     }
 
-    #[inline]
-    pub(crate) fn local_scheduled(&self) {
-        bump(&self.local_schedule_count, 1);
+    /// Publishes the worker's count of local schedules, which it keeps in its core (a plain
+    /// add per schedule) and publishes when it parks and every `event_interval` polls.
+    pub(crate) fn publish_local_schedules(&self, count: u64) {
+        self.local_schedule_count.store(count, Relaxed);
     }
 
     pub(crate) fn record_local_queue_depth(&self, depth: usize) {
@@ -227,14 +230,14 @@ impl WorkerStats {
         if polls == 0 {
             bump(&self.noop_count, 1);
         }
-        let elapsed = busy.since.elapsed();
-        bump(&self.busy_nanos, elapsed.as_nanos() as u64);
+        let elapsed = ticks::now().saturating_sub(busy.since);
+        bump(&self.busy_ticks, elapsed);
         if polls > 0 {
             // An exponentially weighted mean of each stretch's time per poll, as tokio's is.
-            let sample = elapsed.as_nanos() as u64 / polls;
-            let mean = self.mean_poll_nanos.load(Relaxed);
+            let sample = elapsed / polls;
+            let mean = self.mean_poll_ticks.load(Relaxed);
             let mean = if mean == 0 { sample } else { (mean * 7 + sample) / 8 };
-            self.mean_poll_nanos.store(mean, Relaxed);
+            self.mean_poll_ticks.store(mean, Relaxed);
         }
         self.parked.store(true, Release);
     }
@@ -275,8 +278,8 @@ impl WorkerStats {
             steal_operations: self.steal_operations.load(Relaxed),
             overflow_count: self.overflow_count.load(Relaxed),
             forced_yield_count: self.forced_yield_count.load(Relaxed),
-            busy: Duration::from_nanos(self.busy_nanos.load(Relaxed)),
-            mean_poll_time: Duration::from_nanos(self.mean_poll_nanos.load(Relaxed)),
+            busy: ticks::to_duration(self.busy_ticks.load(Relaxed)),
+            mean_poll_time: ticks::to_duration(self.mean_poll_ticks.load(Relaxed)),
         }
     }
 
@@ -314,6 +317,7 @@ pub(crate) struct SchedulerStats {
 
 impl SchedulerStats {
     pub(crate) fn new(workers: usize, histogram: Option<HistogramConfig>) -> SchedulerStats {
+        ticks::start();
         SchedulerStats {
             workers: (0..workers).map(|_| WorkerStats::new(histogram)).collect(),
             idle_bell: IdleBell::default(),
@@ -375,14 +379,14 @@ impl IdleBell {
 /// the next park.
 #[derive(Clone, Copy)]
 pub(crate) struct BusyClock {
-    since: Instant,
+    since: u64,
     polls_at_start: u64,
 }
 
 impl BusyClock {
     pub(crate) fn start(stats: &WorkerStats) -> BusyClock {
         BusyClock {
-            since: Instant::now(),
+            since: ticks::now(),
             polls_at_start: stats.polls(),
         }
     }

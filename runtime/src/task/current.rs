@@ -1,21 +1,10 @@
-//! Which task this thread is polling: [`id`] and [`try_id`] for user code, and the pointer that
-//! the harness sets around each poll.
+//! Which task this thread is polling: [`id`] and [`try_id`] for user code.
 //!
-//! A thread-local pointer to the header, with a const initialiser and no destructor, so that
-//! setting and restoring it around a poll is a few plain TLS loads and stores. Polls nest (a
-//! `LocalSet` polls its tasks inside its own task's poll), so each poll restores the pointer it
-//! found.
+//! `Notified::run` records the task's header in the thread-local of `coop.rs`, next to the
+//! poll's budget, so that one TLS access sets both around a poll.
 
 use super::identity::Id;
 use super::raw::Header;
-use std::cell::Cell;
-use std::ptr::NonNull;
-
-thread_local! {
-    /// The header of the task whose poll runs on this thread, if any. The task is live for as
-    /// long as the pointer is set: the harness sets it only while it polls the task.
-    static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
-}
 
 /// The id of the task being polled on this thread.
 ///
@@ -45,31 +34,8 @@ pub fn try_id() -> Option<Id> {
 
 /// Calls `f` with the header of the task being polled on this thread, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
-    let header = CURRENT.try_with(Cell::get).ok().flatten()?;
-    // SAFETY: `Polling` sets the pointer only for the duration of the task's poll, during which
-    // the poller holds a reference to the task, so the header is live.
+    let header = crate::coop::current_task()?.cast::<Header>();
+    // SAFETY: `Notified::run` sets the pointer only for the duration of the task's poll, during
+    // which the poller holds a reference to the task, so the header is live.
     Some(f(unsafe { header.as_ref() }))
-}
-
-/// Marks `header`'s task as the one being polled on this thread until dropped.
-pub(super) struct Polling {
-    previous: Option<NonNull<Header>>,
-}
-
-impl Polling {
-    /// # Contract
-    /// The caller polls the task of `header` (holding a reference to it) until the guard drops.
-    #[inline]
-    pub(super) fn enter(header: NonNull<Header>) -> Polling {
-        Polling {
-            previous: CURRENT.replace(Some(header)),
-        }
-    }
-}
-
-impl Drop for Polling {
-    #[inline]
-    fn drop(&mut self) {
-        CURRENT.set(self.previous);
-    }
 }

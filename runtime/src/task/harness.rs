@@ -6,7 +6,6 @@
 //! under `catch_unwind`, so that a panic there never leaves the state word half-updated or
 //! unwinds into the scheduler.
 
-use super::current::Polling;
 use super::join::JoinError;
 use super::raw::{Cell, Header, RawTask, Stage};
 use super::state::{ToIdle, ToRunning};
@@ -72,10 +71,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
         let waker = borrowed_waker(self.raw());
         let mut cx = Context::from_waker(&waker);
-        let polling = Polling::enter(self.cell.cast());
-        let poll = catch_unwind(AssertUnwindSafe(|| self.poll_future(&mut cx)));
-        drop(polling);
-        match poll {
+        match catch_unwind(AssertUnwindSafe(|| self.poll_future(&mut cx))) {
             Ok(Poll::Ready(output)) => return self.complete(Ok(output)),
             Err(payload) => return self.complete(Err(JoinError::panic(payload))),
             Ok(Poll::Pending) => {}

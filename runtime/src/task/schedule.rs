@@ -87,10 +87,18 @@ impl<S: 'static> Notified<S> {
         self.0.raw.as_ptr()
     }
 
-    /// Polls the task (or drops its future, if it was cancelled).
+    /// Polls the task (or drops its future, if it was cancelled), with a fresh cooperative
+    /// budget, as the thread's current task.
+    #[inline]
     pub(crate) fn run(self) {
-        let this = ManuallyDrop::new(self);
-        this.0.raw.poll();
+        let raw = ManuallyDrop::new(self).0.raw;
+        crate::coop::poll_task(raw.as_ptr().cast(), true, || raw.poll());
+    }
+
+    /// `run`, without a budget: for a blocking job, which may `block_on` mini's I/O.
+    pub(crate) fn run_unconstrained(self) {
+        let raw = ManuallyDrop::new(self).0.raw;
+        crate::coop::poll_task(raw.as_ptr().cast(), false, || raw.poll());
     }
 }
 

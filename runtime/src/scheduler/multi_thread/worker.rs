@@ -45,6 +45,8 @@ pub(crate) struct WorkerCore {
     rand: FastRand,
     /// When the current busy stretch began (for the busy-time metrics).
     busy: Option<BusyClock>,
+    /// Tasks queued on this core, ever (published to the stats now and then).
+    local_schedules: u64,
 }
 
 /// The worker's core, as its thread holds it (and `current_core` points at it): borrowed only
@@ -63,6 +65,7 @@ impl WorkerCore {
             is_parked: false,
             rand: FastRand::new(index as u32),
             busy: None,
+            local_schedules: 0,
         })
     }
 
@@ -222,6 +225,7 @@ pub(super) fn schedule_local(
 }
 
 /// Queues `task` on this worker's core; returns whether an idle worker should be woken.
+#[inline]
 fn queue_on_core(
     handle: &MultiThread,
     core: &mut WorkerCore,
@@ -229,11 +233,10 @@ fn queue_on_core(
     is_yield: bool,
 ) -> bool {
     let inject = &handle.inject;
-    let stats = &handle.stats.workers[core.index];
-    stats.local_scheduled();
+    core.local_schedules += 1;
     let should_notify = if is_yield {
         if core.run_queue.push_back_or_overflow(task, inject) {
-            stats.overflowed();
+            handle.stats.workers[core.index].overflowed();
         }
         true
     } else {
@@ -241,7 +244,7 @@ fn queue_on_core(
         match core.lifo_slot.replace(task) {
             Some(previous) => {
                 if core.run_queue.push_back_or_overflow(previous, inject) {
-                    stats.overflowed();
+                    handle.stats.workers[core.index].overflowed();
                 }
                 true
             }
@@ -300,6 +303,7 @@ impl Worker<'_> {
                 return;
             }
             core.polls_since_io = 0;
+            self.stats.publish_local_schedules(core.local_schedules);
         }
         self.turn_without_blocking();
     }
@@ -382,6 +386,7 @@ impl Worker<'_> {
             if let Some(busy) = core.busy.take() {
                 self.stats.parking(&busy);
             }
+            self.stats.publish_local_schedules(core.local_schedules);
             let index = core.index;
             drop(core);
             if is_last_searcher {
