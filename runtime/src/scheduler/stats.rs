@@ -184,12 +184,15 @@ impl WorkerStats {
         self.poll_seq.store(seq + 1, Release);
     }
 
+    // The readers below are the stall detector's watchdog (issue 14 §3), which lands next.
+    #[allow(dead_code)]
     pub(crate) fn poll_seq(&self) -> u64 {
         self.poll_seq.load(SeqCst)
     }
 
     /// The task of the poll running when `poll_seq` read `seq` (odd), if it still runs: read
     /// between two reads of `poll_seq`, seqlock-style.
+    #[allow(dead_code)]
     pub(crate) fn running(&self, seq: u64) -> Option<*const Header> {
         let running = self.running.load(SeqCst);
         (self.poll_seq.load(SeqCst) == seq).then_some(running as *const Header)
@@ -232,9 +235,8 @@ impl WorkerStats {
         }
         let elapsed = ticks::now().saturating_sub(busy.since);
         bump(&self.busy_ticks, elapsed);
-        if polls > 0 {
+        if let Some(sample) = elapsed.checked_div(polls) {
             // An exponentially weighted mean of each stretch's time per poll, as tokio's is.
-            let sample = elapsed / polls;
             let mean = self.mean_poll_ticks.load(Relaxed);
             let mean = if mean == 0 { sample } else { (mean * 7 + sample) / 8 };
             self.mean_poll_ticks.store(mean, Relaxed);
@@ -251,14 +253,17 @@ impl WorkerStats {
         BusyClock::start(self)
     }
 
+    #[allow(dead_code)]
     pub(crate) fn is_parked(&self) -> bool {
         self.parked.load(SeqCst)
     }
 
+    #[allow(dead_code)]
     pub(crate) fn thread_id(&self) -> u64 {
         self.thread_id.load(Relaxed)
     }
 
+    #[allow(dead_code)]
     pub(crate) fn thread_name(&self) -> String {
         self.thread_name.lock().clone()
     }
@@ -331,6 +336,7 @@ impl SchedulerStats {
     }
 
     /// Whether every worker is parked (then nothing can stall until one wakes).
+    #[allow(dead_code)]
     pub(crate) fn all_parked(&self) -> bool {
         self.workers.iter().all(WorkerStats::is_parked)
     }
@@ -357,6 +363,7 @@ impl IdleBell {
     }
 
     /// Rings the bell whatever the workers do (the watchdog is to stop).
+    #[allow(dead_code)]
     pub(crate) fn ring(&self) {
         let _lock = self.lock.lock();
         self.asleep.store(false, SeqCst);
@@ -365,6 +372,7 @@ impl IdleBell {
 
     /// The watchdog's sleep: returns at once if `all_parked` says a worker is awake, else when
     /// one wakes (or `ring` is called). `is_stopped` is checked under the lock.
+    #[allow(dead_code)]
     pub(crate) fn sleep_while_parked(&self, all_parked: impl Fn() -> bool, is_stopped: impl Fn() -> bool) {
         let mut lock = self.lock.lock();
         self.asleep.store(true, SeqCst);
