@@ -218,7 +218,9 @@ impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
         if let Some(core) = &self.core {
             // No thread drives the runtime now: to the stats, the worker is parked.
-            self.handle.stats.workers[0].parking(&core.busy.get());
+            let stats = &self.handle.stats.workers[0];
+            stats.publish_local_schedules(core.local_schedules.get());
+            stats.parking(&core.busy.get());
         }
         let waiters = {
             let mut slot = self.handle.slot.lock();
@@ -244,7 +246,7 @@ impl Core {
                 // A poll like a task's, for the stall detector (`None`: no task). One that panics
                 // is ended by `parking` when the core is handed back.
                 let worker = &handle.stats.workers[0];
-                let seq = worker.start_poll(None);
+                let seq = worker.start_block_on_poll();
                 let poll = running.poll(&mut cx);
                 worker.end_poll(seq);
                 if let Poll::Ready(output) = poll {

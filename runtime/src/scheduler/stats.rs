@@ -74,8 +74,11 @@ impl HistogramConfig {
 /// One worker's counters and the poll it is running. See the module doc for who writes them.
 #[repr(align(128))]
 pub(crate) struct WorkerStats {
-    /// Twice the polls started, plus one while a poll runs.
+    /// Twice the polls started (of tasks and of a `block_on` future), plus one while a poll runs.
     poll_seq: AtomicU64,
+    /// Polls of a current-thread runtime's `block_on` future (not tasks, so not in the metric
+    /// `worker_poll_count`).
+    block_on_polls: AtomicU64,
     /// The header of the task whose poll is running (while `poll_seq` is odd); null for the
     /// `block_on` future of a current-thread runtime.
     running: AtomicPtr<Header>,
@@ -119,6 +122,7 @@ impl WorkerStats {
     pub(crate) fn new(histogram: Option<HistogramConfig>) -> WorkerStats {
         WorkerStats {
             poll_seq: AtomicU64::new(0),
+            block_on_polls: AtomicU64::new(0),
             running: AtomicPtr::new(ptr::null_mut()),
             local_schedule_count: AtomicU64::new(0),
             park_count: AtomicU64::new(0),
@@ -268,13 +272,22 @@ impl WorkerStats {
         self.thread_name.lock().clone()
     }
 
+    /// Polls started, of tasks and `block_on` futures alike (the watchdog's and the busy
+    /// clock's count).
     pub(crate) fn polls(&self) -> u64 {
         self.poll_seq.load(Relaxed) / 2
     }
 
+    /// Marks a poll of the `block_on` future as running (`start_poll`, counted apart from
+    /// tasks).
+    pub(crate) fn start_block_on_poll(&self) -> u64 {
+        bump(&self.block_on_polls, 1);
+        self.start_poll(None)
+    }
+
     pub(crate) fn snapshot(&self) -> WorkerSnapshot {
         WorkerSnapshot {
-            polls: self.polls(),
+            polls: self.polls().saturating_sub(self.block_on_polls.load(Relaxed)),
             local_schedule_count: self.local_schedule_count.load(Relaxed),
             park_count: self.park_count.load(Relaxed),
             unpark_count: self.unpark_count.load(Relaxed),
