@@ -4,7 +4,7 @@
 //! Suites: `http` (wrk at 50 and 500 connections and pipelined: requests/s, p99, server CPU
 //! time per request), `instructions` (callgrind: user-space instructions per request),
 //! `syscalls` (strace: syscalls per request), `echo` (messages/s), `idle` (memory per idle
-//! connection), `sched` (tokio's scheduler benchmarks), `timers`, `scaling` (hello_http on the
+//! connection, and wake-ups per second while idle), `sched` (tokio's scheduler benchmarks), `timers`, `scaling` (hello_http on the
 //! multi-threaded runtimes with 1 and 2 workers), `soak` (C10K and connection churn: errors,
 //! time, memory and fds before and after), or `all`.
 //!
@@ -193,6 +193,27 @@ impl Server {
 
     fn open_fds(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |d| d.count())
+    }
+
+    /// Context switches (voluntary and not) of every thread of the server so far: each time a
+    /// thread went to sleep or was woken counts.
+    fn context_switches(&self) -> u64 {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid())).expect("read /proc/PID/task");
+        let mut switches = 0;
+        for task in tasks.flatten() {
+            let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+                continue; // the thread exited meanwhile
+            };
+            switches += status
+                .lines()
+                .filter_map(|line| {
+                    line.strip_prefix("voluntary_ctxt_switches:")
+                        .or(line.strip_prefix("nonvoluntary_ctxt_switches:"))
+                })
+                .filter_map(|value| value.trim().parse::<u64>().ok())
+                .sum::<u64>();
+        }
+        switches
     }
 
     /// Stops the server with SIGTERM (valgrind writes its output then) and waits for it.
@@ -545,9 +566,15 @@ fn echo_suite(options: &Options) {
     );
 }
 
+/// How long the idle suite watches an idle server's context switches.
+const IDLE_WATCH: Duration = Duration::from_secs(2);
+
 fn idle_suite(options: &Options) {
     let count: usize = if options.quick { 2_000 } else { 10_000 };
-    println!("\n### Idle connections ({count} connections, each parked in `read` with a 4 KiB buffer)");
+    println!(
+        "\n### Idle connections ({count} connections, each parked in `read` with a 4 KiB buffer; \
+         wake-ups/s: the server's context switches per second while they all wait, over {IDLE_WATCH:?})"
+    );
     let mut samples = Samples::new();
     for _ in 0..options.rounds.min(3) {
         for &variant in SERVER_VARIANTS {
@@ -567,6 +594,11 @@ fn idle_suite(options: &Options) {
                 .expect("read idle_load");
             assert_eq!(line.trim(), "ready", "idle_load failed");
             let with = server.rss_kib();
+            // Every connection idle: what the server's threads do meanwhile (timers, the stall
+            // detector's watchdog, a reactor that polls) shows as context switches.
+            let switches = server.context_switches();
+            std::thread::sleep(IDLE_WATCH);
+            let wake_ups = (server.context_switches() - switches) as f64 / IDLE_WATCH.as_secs_f64();
             writeln!(load.stdin.take().unwrap()).expect("tell idle_load to close");
             let _ = load.wait();
             let deadline = Instant::now() + Duration::from_secs(30);
@@ -580,6 +612,7 @@ fn idle_suite(options: &Options) {
             record(&mut samples, variant, "RSS with KiB", with as f64);
             record(&mut samples, variant, "RSS after KiB", after as f64);
             record(&mut samples, variant, "bytes/connection", per_connection);
+            record(&mut samples, variant, "wake-ups/s idle", wake_ups);
             record(
                 &mut samples,
                 variant,
@@ -594,6 +627,7 @@ fn idle_suite(options: &Options) {
         ("RSS after KiB", 0),
         ("bytes/connection", 0),
         ("runtime bytes/connection", 0),
+        ("wake-ups/s idle", 1),
     ];
     print_table(
         "idle",

@@ -2,14 +2,22 @@
 
 use super::Runtime;
 use crate::context;
+use crate::scheduler::stall_report::StallReport;
+use crate::scheduler::watchdog::{StallConfig, Watchdog};
 use crate::scheduler::{Config, Scheduler, ThreadHooks};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The environment variable that sets the default number of worker threads of a multi-threaded
 /// runtime (when [`Builder::worker_threads`] is not called).
 pub const WORKER_THREADS_ENV: &str = "MINI_WORKER_THREADS";
+
+/// The environment variable that overrides [`Builder::stall_threshold`] when a runtime is
+/// built: a number of milliseconds, or `0` or `off` to turn the stall detector off. For turning
+/// the detector on, off or finer in production without a rebuild.
+pub const STALL_THRESHOLD_ENV: &str = "MINI_STALL_THRESHOLD_MS";
 
 /// Configures and builds a [`Runtime`].
 ///
@@ -27,6 +35,7 @@ pub struct Builder {
     config: Config,
     worker_threads: Option<usize>,
     hooks: ThreadHooks,
+    stall: StallConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +63,7 @@ impl Builder {
             config: Config::default(),
             worker_threads: None,
             hooks: ThreadHooks::default(),
+            stall: StallConfig::default(),
         }
     }
 
@@ -168,14 +178,74 @@ impl Builder {
         self
     }
 
-    /// Creates the runtime: its epoll instance and eventfd, and its worker threads.
+    /// The stall detector's threshold: a poll that runs longer than this (so that every other
+    /// task of its worker waits) is reported while it still runs, with the worker's stack, and
+    /// again when it returns (see [`StallReport`]). Default 100 ms; `None` turns the detector
+    /// off. The environment variable [`MINI_STALL_THRESHOLD_MS`](STALL_THRESHOLD_ENV), when set,
+    /// overrides this.
+    ///
+    /// The detector is one thread per runtime that samples what each worker records about its
+    /// polls anyway (no clock read per poll) and sleeps while every worker is parked. A poll on
+    /// the thread inside a current-thread runtime's `block_on` counts, `block_on`'s own future
+    /// included.
+    ///
+    /// # Panics
+    /// If `threshold` is `Some(Duration::ZERO)` (use `None` to turn the detector off).
+    pub fn stall_threshold(&mut self, threshold: Option<Duration>) -> &mut Self {
+        assert!(
+            threshold != Some(Duration::ZERO),
+            "stall_threshold: a zero threshold would report every poll; use `None` to turn the detector off"
+        );
+        self.stall.threshold = threshold;
+        self
+    }
+
+    /// What the stall detector does with each [`StallReport`] (default: print it to stderr as
+    /// one block). Called on the detector's thread, twice per stall: while the poll still runs,
+    /// and when it returns ([`StallReport::poll_returned`]). A panic in `callback` is caught.
+    pub fn on_stall(&mut self, callback: impl Fn(&StallReport) + Send + Sync + 'static) -> &mut Self {
+        self.stall.on_stall = Some(Arc::new(callback));
+        self
+    }
+
+    /// The real-time signal the stall detector sends a stalled worker thread to capture its
+    /// stack (default `SIGRTMIN + 5`). Its handler is installed when the first stall is
+    /// reported, and only if the signal's action is still the default one: a signal the program
+    /// handles or ignores is never taken over (the report then says so and has no stack).
+    ///
+    /// # Panics
+    /// If `signal` is not a real-time signal (`SIGRTMIN..=SIGRTMAX`).
+    pub fn stall_signal(&mut self, signal: i32) -> &mut Self {
+        assert!(
+            (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&signal),
+            "stall_signal: {signal} is not a real-time signal (SIGRTMIN {} ..= SIGRTMAX {})",
+            libc::SIGRTMIN(),
+            libc::SIGRTMAX()
+        );
+        self.stall.signal = Some(signal);
+        self
+    }
+
+    /// Creates the runtime: its epoll instance and eventfd, its worker threads, and the stall
+    /// detector's thread.
     ///
     /// # Errors
     /// If those cannot be created (for example, out of fds), if `MINI_WORKER_THREADS` is not a
-    /// positive number, or if `start_paused` was asked of a multi-threaded runtime.
+    /// positive number or `MINI_STALL_THRESHOLD_MS` is neither a number nor `off`, or if
+    /// `start_paused` was asked of a multi-threaded runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let mut stall = self.stall.clone();
+        if let Some(threshold) = stall_threshold_from_env()? {
+            stall.threshold = threshold;
+        }
+        let scheduler = self.build_scheduler()?;
+        let watchdog = Watchdog::start(&scheduler, stall)?;
+        Ok(Runtime::from_scheduler(scheduler, watchdog))
+    }
+
+    fn build_scheduler(&mut self) -> io::Result<Scheduler> {
         match self.flavor {
-            Flavor::CurrentThread => Ok(Runtime::from_scheduler(Scheduler::new_current_thread(self.config)?)),
+            Flavor::CurrentThread => Scheduler::new_current_thread(self.config),
             Flavor::MultiThread => {
                 if self.config.start_paused {
                     return Err(io::Error::new(
@@ -189,9 +259,7 @@ impl Builder {
                     None => default_worker_threads()?,
                 };
                 // Each worker thread drives the runtime for its whole life.
-                let scheduler =
-                    Scheduler::new_multi_thread(self.config, workers, self.hooks.clone(), context::enter_runtime)?;
-                Ok(Runtime::from_scheduler(scheduler))
+                Scheduler::new_multi_thread(self.config, workers, self.hooks.clone(), context::enter_runtime)
             }
         }
     }
@@ -223,12 +291,30 @@ fn default_worker_threads() -> io::Result<usize> {
     }
 }
 
+/// `MINI_STALL_THRESHOLD_MS` if set: `Some(None)` for `0` or `off`.
+fn stall_threshold_from_env() -> io::Result<Option<Option<Duration>>> {
+    let Ok(value) = std::env::var(STALL_THRESHOLD_ENV) else {
+        return Ok(None);
+    };
+    match value.trim() {
+        "off" | "0" => Ok(Some(None)),
+        millis => match millis.parse::<u64>() {
+            Ok(millis) => Ok(Some(Some(Duration::from_millis(millis)))),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{STALL_THRESHOLD_ENV}={value:?}: expected a stall threshold in milliseconds, or `off`"),
+            )),
+        },
+    }
+}
+
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
             .field("config", &self.config)
+            .field("stall_threshold", &self.stall.threshold)
             .finish_non_exhaustive()
     }
 }

@@ -6,11 +6,13 @@ mod handle;
 mod metrics;
 
 pub use crate::context::TryCurrentError;
-pub use builder::{Builder, WORKER_THREADS_ENV};
+pub use crate::scheduler::stall_report::StallReport;
+pub use builder::{Builder, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
 use crate::context;
+use crate::scheduler::watchdog::Watchdog;
 use crate::scheduler::Scheduler;
 use crate::task::{JoinHandle, LocalSet};
 use std::future::Future;
@@ -31,12 +33,15 @@ use std::future::Future;
 /// I/O objects that outlive their runtime return an error when they wait.
 pub struct Runtime {
     handle: Handle,
+    /// The stall detector's thread, stopped first at shutdown; `None` if the detector is off.
+    watchdog: Option<Watchdog>,
 }
 
 impl Runtime {
-    pub(crate) fn from_scheduler(scheduler: Scheduler) -> Runtime {
+    pub(crate) fn from_scheduler(scheduler: Scheduler, watchdog: Option<Watchdog>) -> Runtime {
         Runtime {
             handle: Handle { inner: scheduler },
+            watchdog,
         }
     }
 
@@ -89,6 +94,7 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, blocking_timeout: Option<std::time::Duration>) {
+        drop(self.watchdog.take());
         // Entered, so that futures dropped by the shutdown may use the runtime (`spawn` is
         // refused with a cancelled task).
         let scheduler = &self.handle.inner;

@@ -19,8 +19,10 @@ mod drivers;
 mod inject;
 pub(crate) mod local_set;
 mod multi_thread;
+pub(crate) mod stall_report;
 pub(crate) mod stats;
 mod task_queue;
+pub(crate) mod watchdog;
 
 pub(crate) use config::{Config, ThreadHooks};
 pub(crate) use drivers::Drivers;
@@ -29,7 +31,7 @@ use stats::SchedulerStats;
 use self::blocking::JobOwner;
 use self::current_thread::CurrentThread;
 use self::multi_thread::MultiThread;
-use crate::task::{JoinHandle, SpawnSite};
+use crate::task::{Header, JoinHandle, SpawnSite};
 use crate::time::timers::TimerDriver;
 use std::future::Future;
 use std::io;
@@ -120,6 +122,11 @@ impl Scheduler {
     /// Every worker's counters, for metrics and the stall detector.
     pub(crate) fn stats(&self) -> &SchedulerStats {
         each_flavor!(self, scheduler => &scheduler.stats)
+    }
+
+    /// Calls `f` with the header of every task the runtime owns (see `OwnedTasks::for_each_header`).
+    pub(crate) fn for_each_task(&self, f: impl FnMut(&Header)) {
+        each_flavor!(self, scheduler => scheduler.owned.for_each_header(f))
     }
 
     /// How many tasks are alive, and how many were ever spawned (blocking jobs not counted).

@@ -188,15 +188,13 @@ impl WorkerStats {
         self.poll_seq.store(seq + 1, Release);
     }
 
-    // The readers below are the stall detector's watchdog (issue 14 §3), which lands next.
-    #[allow(dead_code)]
+    // What the watchdog reads.
     pub(crate) fn poll_seq(&self) -> u64 {
         self.poll_seq.load(SeqCst)
     }
 
     /// The task of the poll running when `poll_seq` read `seq` (odd), if it still runs: read
     /// between two reads of `poll_seq`, seqlock-style.
-    #[allow(dead_code)]
     pub(crate) fn running(&self, seq: u64) -> Option<*const Header> {
         let running = self.running.load(SeqCst);
         (self.poll_seq.load(SeqCst) == seq).then_some(running as *const Header)
@@ -257,17 +255,14 @@ impl WorkerStats {
         BusyClock::start(self)
     }
 
-    #[allow(dead_code)]
     pub(crate) fn is_parked(&self) -> bool {
         self.parked.load(SeqCst)
     }
 
-    #[allow(dead_code)]
     pub(crate) fn thread_id(&self) -> u64 {
         self.thread_id.load(Relaxed)
     }
 
-    #[allow(dead_code)]
     pub(crate) fn thread_name(&self) -> String {
         self.thread_name.lock().clone()
     }
@@ -349,19 +344,22 @@ impl SchedulerStats {
     }
 
     /// Whether every worker is parked (then nothing can stall until one wakes).
-    #[allow(dead_code)]
     pub(crate) fn all_parked(&self) -> bool {
         self.workers.iter().all(WorkerStats::is_parked)
     }
 }
 
-/// How the watchdog sleeps while every worker is parked, and how a worker that wakes up wakes
-/// it: the watchdog sets `asleep`, then checks that every worker is parked; a worker clears
-/// `parked`, then checks `asleep`. Both `SeqCst`, so at least one of them sees the other: the
-/// watchdog does not sleep, or the worker rings. A busy runtime pays one load per unpark.
+/// How the watchdog sleeps, and how it is woken: by a worker that unparks, or to stop.
+///
+/// While every worker is parked the watchdog sleeps here until one wakes: the watchdog sets
+/// `asleep`, then checks that every worker is parked; a worker clears `parked`, then checks
+/// `asleep`. Both `SeqCst`, so at least one of them sees the other: the watchdog does not
+/// sleep, or the worker rings. A busy runtime pays one load per unpark.
 #[derive(Default)]
 pub(crate) struct IdleBell {
     asleep: AtomicBool,
+    /// Set once, under `lock`, when the runtime's watchdog is to exit.
+    stopped: AtomicBool,
     lock: parking_lot::Mutex<()>,
     ring: parking_lot::Condvar,
 }
@@ -375,24 +373,32 @@ impl IdleBell {
         }
     }
 
-    /// Rings the bell whatever the workers do (the watchdog is to stop).
-    #[allow(dead_code)]
-    pub(crate) fn ring(&self) {
+    /// Tells the watchdog to exit, waking it wherever it sleeps.
+    pub(crate) fn stop(&self) {
         let _lock = self.lock.lock();
-        self.asleep.store(false, SeqCst);
+        self.stopped.store(true, SeqCst);
         self.ring.notify_all();
     }
 
-    /// The watchdog's sleep: returns at once if `all_parked` says a worker is awake, else when
-    /// one wakes (or `ring` is called). `is_stopped` is checked under the lock.
-    #[allow(dead_code)]
-    pub(crate) fn sleep_while_parked(&self, all_parked: impl Fn() -> bool, is_stopped: impl Fn() -> bool) {
+    /// The watchdog's sleep while `all_parked` says every worker is parked: returns when one
+    /// wakes (at once if one is awake); `false` if the watchdog is to stop.
+    pub(crate) fn sleep_while_parked(&self, all_parked: impl Fn() -> bool) -> bool {
         let mut lock = self.lock.lock();
         self.asleep.store(true, SeqCst);
-        while self.asleep.load(SeqCst) && all_parked() && !is_stopped() {
+        while self.asleep.load(SeqCst) && all_parked() && !self.stopped.load(SeqCst) {
             self.ring.wait(&mut lock);
         }
         self.asleep.store(false, SeqCst);
+        !self.stopped.load(SeqCst)
+    }
+
+    /// The watchdog's sleep between two samples; `false` if it is to stop.
+    pub(crate) fn nap(&self, period: Duration) -> bool {
+        let mut lock = self.lock.lock();
+        if !self.stopped.load(SeqCst) {
+            self.ring.wait_for(&mut lock, period);
+        }
+        !self.stopped.load(SeqCst)
     }
 }
 

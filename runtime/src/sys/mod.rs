@@ -8,11 +8,12 @@
 //! closed, and stays open for the call) wherever possible: a function that only uses an fd takes
 //! `BorrowedFd<'_>`, never a `RawFd`, so a fd passed here is open by construction.
 //!
-//! - `mod.rs`: [`cvt`], and `read`/`write`/`set_nonblocking` on any fd (pipes, the signal pipe,
-//!   the eventfd).
+//! - `mod.rs`: [`cvt`], `gettid`, and `read`/`write`/`set_nonblocking` on any fd (pipes, the
+//!   signal pipe, the eventfd).
 //! - `epoll.rs`: the epoll instance, its interest list, the wait, and the eventfd that interrupts
 //!   it.
-//! - `signal.rs`: the self-pipe, `sigaction`, and the handler's async-signal-safe write.
+//! - `signal.rs`: the self-pipe, `sigaction`, `tgkill`, and the handler's async-signal-safe
+//!   write.
 //! - `process.rs`: `pidfd_open`.
 
 pub(crate) mod epoll;
@@ -32,10 +33,9 @@ pub(crate) fn cvt<T: PartialEq + From<i8>>(result: T) -> io::Result<T> {
     }
 }
 
-/// `read(2)`: at most `buf.len()` bytes from `fd`; `Ok(0)` is end-of-file. A non-blocking fd with
-/// nothing to read gives `WouldBlock`.
-/// The kernel's id of the calling thread (what `tgkill` takes). Async-signal-safe.
-/// Async-signal-safe. Asked of the kernel once per thread, then remembered.
+/// The kernel's id of the calling thread (what `tgkill` takes), asked of the kernel once per
+/// thread, then remembered. Not for signal handlers (it touches a thread-local): they call
+/// [`gettid_from_handler`].
 pub(crate) fn gettid() -> u64 {
     thread_local! {
         static TID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
@@ -44,12 +44,19 @@ pub(crate) fn gettid() -> u64 {
     if known != 0 {
         return known;
     }
-    // SAFETY: gettid takes no arguments and cannot fail.
-    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u64;
+    let tid = gettid_from_handler();
     let _ = TID.try_with(|cell| cell.set(tid));
     tid
 }
 
+/// `gettid(2)`, asked of the kernel each time: async-signal-safe.
+pub(crate) fn gettid_from_handler() -> u64 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as u64 }
+}
+
+/// `read(2)`: at most `buf.len()` bytes from `fd`; `Ok(0)` is end-of-file. A non-blocking fd with
+/// nothing to read gives `WouldBlock`.
 pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `fd` is borrowed, so open for the call; the kernel writes at most `buf.len()` bytes
     // into `buf`, a live buffer of that length.

@@ -1,5 +1,6 @@
-//! The signal module's syscalls: the self-pipe, installing a handler with `sigaction`, and the
-//! one thing the handler itself calls, a `write(2)` that leaves `errno` as it found it.
+//! The signal syscalls: the self-pipe, installing a handler with `sigaction`, signalling one
+//! thread (`tgkill`), and the one thing the signal module's handler calls, a `write(2)` that
+//! leaves `errno` as it found it.
 //!
 //! Draining the pipe is a plain [`super::read`].
 
@@ -48,4 +49,34 @@ pub(crate) fn write_from_handler(fd: BorrowedFd<'_>) {
     unsafe { libc::write(fd.as_raw_fd(), &byte as *const u8 as *const libc::c_void, 1) };
     // SAFETY: as above.
     unsafe { *libc::__errno_location() = saved_errno };
+}
+
+/// `sigaction(2)` with `SA_RESTART`, as [`sigaction`], but only where the signal is free: its
+/// action is the default one (or already `handler`). Returns whether `handler` is installed; a
+/// signal the program ignores or handles itself is left alone (`Ok(false)`).
+///
+/// # Safety
+/// As for [`sigaction`]: `handler` must be async-signal-safe.
+pub(crate) unsafe fn sigaction_if_free(signum: libc::c_int, handler: extern "C" fn(libc::c_int)) -> io::Result<bool> {
+    // SAFETY: all zeroes is a valid sigaction for the kernel to overwrite.
+    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null new action only reads the current one into `current`, a live sigaction.
+    cvt(unsafe { libc::sigaction(signum, std::ptr::null(), &mut current) })?;
+    let ours = handler as libc::sighandler_t;
+    match current.sa_sigaction {
+        action if action == ours => Ok(true),
+        libc::SIG_DFL => {
+            // SAFETY: the caller's promise, passed on.
+            unsafe { sigaction(signum, handler)? };
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// `tgkill(2)`: sends `signum` to the thread `tid` of this process. `ESRCH` if it has exited.
+pub(crate) fn tgkill(tid: u64, signum: libc::c_int) -> io::Result<()> {
+    // SAFETY: getpid and tgkill take integers only; a wrong tid is an error, not UB.
+    cvt(unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid as libc::pid_t, signum) })?;
+    Ok(())
 }

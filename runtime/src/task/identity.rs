@@ -66,8 +66,6 @@ impl SpawnSite {
 
 /// A task's identity, in its header: written once at spawn, read by anyone who holds a
 /// reference to the task.
-// Read by the stall detector and task dumps (issue 14 §3–§4), which land next.
-#[allow(dead_code)]
 pub(crate) struct Identity {
     pub(crate) id: Id,
     pub(crate) location: &'static Location<'static>,

@@ -8,7 +8,7 @@
 //! reads or writes, and only under its lock: the accessors take the locked `Inner` by `&mut`,
 //! so the type proves the lock is held.
 
-use super::{Notified, Schedule, Task};
+use super::{Header, Notified, Schedule, Task};
 use crate::loom::Mutex;
 use crate::util::slab::{Key, Slab};
 
@@ -67,6 +67,15 @@ impl<S: Schedule> OwnedTasks<S> {
     pub(crate) fn counts(&self) -> (usize, u64) {
         let inner = self.inner.lock();
         (inner.tasks.len(), inner.spawned)
+    }
+
+    /// Calls `f` with the header of every task in the list, under the list's lock: each task is
+    /// alive for the call (the list holds a reference), but `f` must not spawn or complete a
+    /// task of this runtime (that takes the lock).
+    pub(crate) fn for_each_header(&self, mut f: impl FnMut(&Header)) {
+        for task in self.inner.lock().tasks.iter() {
+            f(task.header());
+        }
     }
 
     /// Whether any task in the list is `!Send` (spawned with `spawn_local`).

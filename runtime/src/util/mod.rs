@@ -4,6 +4,7 @@
 pub(crate) mod flag_waker;
 pub(crate) mod slab;
 pub(crate) mod thread_id;
+pub(crate) mod thread_stack;
 pub(crate) mod thread_waker;
 pub(crate) mod ticks;
 pub(crate) mod wake_all;
