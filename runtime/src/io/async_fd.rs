@@ -3,6 +3,8 @@
 
 use crate::context;
 use crate::reactor::{Direction, Reactor, Ready, ReadyEvent, Registration};
+use crate::task::current::waiting_on;
+use crate::task::trace::Wait;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -113,8 +115,18 @@ impl<T: AsFd> AsyncFd<T> {
     #[inline]
     fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyGuard<'_, T>>> {
         ready!(crate::coop::poll_proceed(cx));
-        let event = ready!(self.registration.poll_ready(cx, direction))?;
-        Poll::Ready(Ok(ReadyGuard { fd: self, event }))
+        let Poll::Ready(event) = self.registration.poll_ready(cx, direction) else {
+            // For task dumps: what this task waits on.
+            waiting_on(Wait::Fd {
+                fd: self.as_raw_fd(),
+                write: direction == Direction::Write,
+            });
+            return Poll::Pending;
+        };
+        Poll::Ready(Ok(ReadyGuard {
+            fd: self,
+            event: event?,
+        }))
     }
 
     /// Ready when the fd is readable (or the peer closed, or an error is pending); otherwise the

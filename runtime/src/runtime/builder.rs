@@ -1,10 +1,12 @@
 //! `Builder`: how a runtime is configured before it starts.
 
+use super::dump_on_signal::{BlockOn, DumpOnSignal};
 use super::Runtime;
 use crate::context;
 use crate::scheduler::stall_report::StallReport;
 use crate::scheduler::watchdog::{StallConfig, Watchdog};
 use crate::scheduler::{Config, Scheduler, ThreadHooks};
+use crate::signal::SignalKind;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -36,6 +38,7 @@ pub struct Builder {
     worker_threads: Option<usize>,
     hooks: ThreadHooks,
     stall: StallConfig,
+    dump_on_signal: Option<SignalKind>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +67,7 @@ impl Builder {
             worker_threads: None,
             hooks: ThreadHooks::default(),
             stall: StallConfig::default(),
+            dump_on_signal: None,
         }
     }
 
@@ -226,8 +230,26 @@ impl Builder {
         self
     }
 
-    /// Creates the runtime: its epoll instance and eventfd, its worker threads, and the stall
-    /// detector's thread.
+    /// Prints a task dump ([`Handle::dump`](super::Handle::dump)) to stderr each time the
+    /// process receives `signal`, and goes on running: Go's `SIGQUIT` without the exit. Off by
+    /// default. A thread of its own waits for the signal (as `mini::signal` does: the program's
+    /// other listeners of that signal still get it), so the dump comes even while every worker
+    /// is blocked.
+    ///
+    /// ```no_run
+    /// use mini_runtime::signal::SignalKind;
+    /// let rt = mini_runtime::runtime::Builder::new_multi_thread()
+    ///     .dump_on_signal(SignalKind::user_defined1()) // `kill -USR1 <pid>` prints the tasks
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn dump_on_signal(&mut self, signal: SignalKind) -> &mut Self {
+        self.dump_on_signal = Some(signal);
+        self
+    }
+
+    /// Creates the runtime: its epoll instance and eventfd, its worker threads, the stall
+    /// detector's thread, and the dump-on-signal thread if asked for.
     ///
     /// # Errors
     /// If those cannot be created (for example, out of fds), if `MINI_WORKER_THREADS` is not a
@@ -240,7 +262,19 @@ impl Builder {
         }
         let scheduler = self.build_scheduler()?;
         let watchdog = Watchdog::start(&scheduler, stall)?;
-        Ok(Runtime::from_scheduler(scheduler, watchdog))
+        let dumper = match self.dump_on_signal {
+            Some(kind) => {
+                // The listener's own runtime, without a stall detector.
+                let listener = Builder::new_current_thread().stall_threshold(None).build()?;
+                let signal = listener.block_on(async { crate::signal::signal(kind) })?;
+                let block_on: BlockOn = Box::new(move |future| listener.block_on(future));
+                Some(DumpOnSignal::start(scheduler.clone(), signal, block_on)?)
+            }
+            None => None,
+        };
+        let mut runtime = Runtime::from_scheduler(scheduler, watchdog);
+        runtime.dumper = dumper;
+        Ok(runtime)
     }
 
     fn build_scheduler(&mut self) -> io::Result<Scheduler> {

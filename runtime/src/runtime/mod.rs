@@ -2,12 +2,15 @@
 //! [`Runtime::block_on`], and reachable from inside through [`Handle`].
 
 mod builder;
+mod dump;
+mod dump_on_signal;
 mod handle;
 mod metrics;
 
 pub use crate::context::TryCurrentError;
 pub use crate::scheduler::stall_report::StallReport;
 pub use builder::{Builder, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
+pub use dump::{Dump, TaskDump, TaskState, WaitingOn};
 pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
@@ -35,6 +38,8 @@ pub struct Runtime {
     handle: Handle,
     /// The stall detector's thread, stopped first at shutdown; `None` if the detector is off.
     watchdog: Option<Watchdog>,
+    /// `Builder::dump_on_signal`'s thread, stopped first too.
+    dumper: Option<dump_on_signal::DumpOnSignal>,
 }
 
 impl Runtime {
@@ -42,6 +47,7 @@ impl Runtime {
         Runtime {
             handle: Handle { inner: scheduler },
             watchdog,
+            dumper: None,
         }
     }
 
@@ -95,6 +101,7 @@ impl Runtime {
 
     fn shutdown(&mut self, blocking_timeout: Option<std::time::Duration>) {
         drop(self.watchdog.take());
+        drop(self.dumper.take());
         // Entered, so that futures dropped by the shutdown may use the runtime (`spawn` is
         // refused with a cancelled task).
         let scheduler = &self.handle.inner;

@@ -219,7 +219,7 @@ impl Drop for CoreGuard<'_> {
         if let Some(core) = &self.core {
             // No thread drives the runtime now: to the stats, the worker is parked.
             let stats = &self.handle.stats.workers[0];
-            stats.publish_local_schedules(core.local_schedules.get());
+            stats.periodic_update(core.local_schedules.get());
             stats.parking(&core.busy.get());
         }
         let waiters = {
@@ -294,7 +294,7 @@ impl Core {
         // or of this check (every `event_interval` polls).
         let depth = self.local_queue.borrow().len();
         handle.stats.workers[0].record_local_queue_depth(depth);
-        handle.stats.workers[0].publish_local_schedules(self.local_schedules.get());
+        handle.stats.workers[0].periodic_update(self.local_schedules.get());
         self.turn(handle, Some(std::time::Duration::ZERO));
     }
 
@@ -338,7 +338,7 @@ impl Core {
             let stats = &handle.stats;
             // It parks with an empty local queue.
             stats.workers[0].record_local_queue_depth(0);
-            stats.workers[0].publish_local_schedules(self.local_schedules.get());
+            stats.workers[0].periodic_update(self.local_schedules.get());
             stats.workers[0].parking(&self.busy.get());
             if handle.drivers.timers.is_paused() {
                 self.park_paused(handle);

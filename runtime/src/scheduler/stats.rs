@@ -18,11 +18,11 @@
 //! time and the mean poll time), and around each poll only when the opt-in poll-time
 //! histogram is on.
 
-use crate::task::{Header, Notified};
+use crate::task::{trace, Header, Notified};
 use crate::util::ticks;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
 use std::time::{Duration, Instant};
 
 /// How the opt-in poll-time histogram is bucketed: `buckets` buckets on a log scale, the first
@@ -91,6 +91,9 @@ pub(crate) struct WorkerStats {
     overflow_count: AtomicU64,
     /// Written by `coop` on this worker's thread (`count_forced_yields_in`).
     forced_yield_count: AtomicU64,
+    /// The worker's coarse clock (`task::trace::coarse_now`), moved on at each unpark and every
+    /// `event_interval` polls: the time each poll records in its task's trace.
+    coarse_now: AtomicU32,
     /// In `util::ticks`.
     busy_ticks: AtomicU64,
     mean_poll_ticks: AtomicU64,
@@ -132,6 +135,7 @@ impl WorkerStats {
             steal_operations: AtomicU64::new(0),
             overflow_count: AtomicU64::new(0),
             forced_yield_count: AtomicU64::new(0),
+            coarse_now: AtomicU32::new(trace::coarse_now()),
             busy_ticks: AtomicU64::new(0),
             mean_poll_ticks: AtomicU64::new(0),
             local_queue_depth: AtomicU64::new(0),
@@ -158,7 +162,9 @@ impl WorkerStats {
     /// Polls `task`, recording it as the running poll (and its time, with the histogram on).
     #[inline(always)]
     pub(crate) fn run<S>(&self, task: Notified<S>) {
-        let seq = self.start_poll(Some(task.header_ptr()));
+        let header = task.header();
+        header.trace.polled(self.coarse_now.load(Relaxed));
+        let seq = self.start_poll(Some(NonNull::from(header)));
         match &self.histogram {
             None => task.run(),
             Some(histogram) => {
@@ -200,10 +206,12 @@ impl WorkerStats {
         (self.poll_seq.load(SeqCst) == seq).then_some(running as *const Header)
     }
 
-    /// Publishes the worker's count of local schedules, which it keeps in its core (a plain
-    /// add per schedule) and publishes when it parks and every `event_interval` polls.
-    pub(crate) fn publish_local_schedules(&self, count: u64) {
-        self.local_schedule_count.store(count, Relaxed);
+    /// What the worker does when it parks and every `event_interval` polls: publishes its count
+    /// of local schedules (which it keeps in its core, a plain add per schedule) and moves its
+    /// coarse clock on.
+    pub(crate) fn periodic_update(&self, local_schedules: u64) {
+        self.local_schedule_count.store(local_schedules, Relaxed);
+        self.coarse_now.store(trace::coarse_now(), Relaxed);
     }
 
     pub(crate) fn record_local_queue_depth(&self, depth: usize) {
@@ -250,6 +258,7 @@ impl WorkerStats {
     /// it sleeps (see `IdleBell`).
     pub(crate) fn unparked(&self, bell: &IdleBell) -> BusyClock {
         bump(&self.unpark_count, 1);
+        self.coarse_now.store(trace::coarse_now(), Relaxed);
         self.parked.store(false, SeqCst);
         bell.worker_woke();
         BusyClock::start(self)

@@ -15,10 +15,12 @@
 //! - `signal.rs`: the self-pipe, `sigaction`, `tgkill`, and the handler's async-signal-safe
 //!   write.
 //! - `process.rs`: `pidfd_open`.
+//! - `socket.rs`: `getsockname` and `getpeername`, for task dumps.
 
 pub(crate) mod epoll;
 pub(crate) mod process;
 pub(crate) mod signal;
+pub(crate) mod socket;
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};

@@ -4,7 +4,8 @@
 //! poll's budget, so that one TLS access sets both around a poll.
 
 use super::identity::Id;
-use super::raw::Header;
+use super::raw::with_current;
+use super::trace::Wait;
 
 /// The id of the task being polled on this thread.
 ///
@@ -32,10 +33,9 @@ pub fn try_id() -> Option<Id> {
     with_current(|header| header.identity.id)
 }
 
-/// Calls `f` with the header of the task being polled on this thread, if any.
-pub(crate) fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
-    let header = crate::coop::current_task()?.cast::<Header>();
-    // SAFETY: `Notified::run` sets the pointer only for the duration of the task's poll, during
-    // which the poller holds a reference to the task, so the header is live.
-    Some(f(unsafe { header.as_ref() }))
+/// Records, in the task being polled on this thread (if any), that its poll waits on `wait`:
+/// for mini's leaf futures, on their `Pending` path (see `trace.rs`).
+#[inline]
+pub(crate) fn waiting_on(wait: Wait) {
+    with_current(|header| header.trace.record_wait(wait));
 }

@@ -32,6 +32,18 @@ impl Id {
     }
 }
 
+impl Id {
+    /// The number, for task traces (`trace.rs`).
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+
+    /// The id whose number is `id`, if it is one.
+    pub(crate) fn from_u64(id: u64) -> Option<Id> {
+        NonZeroU64::new(id).map(Id)
+    }
+}
+
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)

@@ -1,7 +1,9 @@
 //! `JoinHandle`, the future that yields a spawned task's output, and `JoinError`, which says why
 //! there is none.
 
+use super::raw::with_current;
 use super::raw::RawTask;
+use super::trace::Wait;
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -83,6 +85,10 @@ impl<T> Future for JoinHandle<T> {
             self.raw
                 .try_read_output(&mut output as *mut Poll<Result<T, JoinError>> as *mut (), cx.waker())
         };
+        if output.is_pending() {
+            let id = self.id().as_u64();
+            with_current(|header| header.trace.record_wait(Wait::Task { id }));
+        }
         output
     }
 }

@@ -32,7 +32,7 @@
 //!    if the task completed meanwhile: then it empties the field and reads the output).
 
 mod builder;
-mod current;
+pub(crate) mod current;
 mod harness;
 mod identity;
 mod join;
@@ -43,6 +43,7 @@ mod raw;
 mod schedule;
 mod spawn;
 mod state;
+pub(crate) mod trace;
 mod waker;
 mod yield_now;
 

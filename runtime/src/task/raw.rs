@@ -4,7 +4,7 @@
 //!   Box<Cell<F, S>>, #[repr(C)]:
 //!   +--------------------------------------------------------------+
 //!   | Header: state word, vtable, owned-list key, join waker, local, |  <- RawTask / Waker data
-//!   |         identity (id, spawn site, name)                        |     point here
+//!   |         identity (id, spawn site, name), trace (polls, waits)  |     point here
 //!   | S: the scheduler handle (an Arc), used to queue the task      |
 //!   | Stage<F>: the future, then its output, then nothing           |
 //!   +--------------------------------------------------------------+
@@ -17,6 +17,7 @@ use super::harness;
 use super::identity::{Identity, SpawnSite};
 use super::join::JoinError;
 use super::state::State;
+use super::trace::{Lifecycle, Trace};
 use super::Schedule;
 use crate::util::slab::Key;
 use std::cell::UnsafeCell;
@@ -38,6 +39,33 @@ pub(crate) struct Header {
     pub(super) is_local: bool,
     /// Id, spawn site and name: written at spawn, then only read.
     pub(crate) identity: Identity,
+    /// Polls, their time and what the last one waited on, for task dumps (`trace.rs`).
+    pub(crate) trace: Trace,
+}
+
+impl Header {
+    /// Where the task is in its life, from its state word (for task dumps).
+    pub(crate) fn lifecycle(&self) -> Lifecycle {
+        let state = self.state.load();
+        if state.is_complete() {
+            Lifecycle::Complete
+        } else if state.is_running() {
+            Lifecycle::Running
+        } else if state.is_notified() {
+            Lifecycle::Scheduled
+        } else {
+            Lifecycle::Idle
+        }
+    }
+}
+
+/// Calls `f` with the header of the task being polled on this thread, if any.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
+    let header = crate::coop::current_task()?.cast::<Header>();
+    // SAFETY: `Notified::run` sets the pointer only for the duration of the task's poll, during
+    // which the poller holds a reference to the task, so the header is live.
+    Some(f(unsafe { header.as_ref() }))
 }
 
 /// The typed operations of one `Cell<F, S>`, reached from an untyped `RawTask`.
@@ -99,6 +127,7 @@ impl RawTask {
                 join_waker: UnsafeCell::new(None),
                 is_local,
                 identity: Identity::new(site),
+                trace: Trace::new(),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),

@@ -7,7 +7,6 @@ use super::JoinHandle;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::ptr::NonNull;
 
 /// What a task needs from the scheduler that owns it.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
@@ -82,9 +81,10 @@ impl<S: 'static> Notified<S> {
         Notified(unsafe { Task::from_raw(raw) })
     }
 
-    /// The task's header, to name the task whose poll is running (`scheduler/stats.rs`).
-    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
-        self.0.raw.as_ptr()
+    /// The task's header, to name the task whose poll is running and trace its polls
+    /// (`scheduler/stats.rs`).
+    pub(crate) fn header(&self) -> &Header {
+        self.0.header()
     }
 
     /// Polls the task (or drops its future, if it was cancelled), with a fresh cooperative

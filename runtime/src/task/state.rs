@@ -68,6 +68,9 @@ impl Snapshot {
     pub(super) fn is_complete(self) -> bool {
         self.has(COMPLETE)
     }
+    pub(super) fn is_notified(self) -> bool {
+        self.has(NOTIFIED)
+    }
     pub(super) fn is_cancelled(self) -> bool {
         self.has(CANCELLED)
     }

@@ -18,6 +18,8 @@
 
 use super::wheel::Wheel;
 use crate::loom::{AtomicBool, AtomicI64, AtomicU64, Mutex};
+use crate::task::current::waiting_on;
+use crate::task::trace::Wait;
 use crate::util::slab::Key;
 use crate::util::wake_all::wake_all;
 use std::sync::atomic::Ordering;
@@ -105,7 +107,7 @@ impl Timers {
             .saturating_add(u64::from(since.subsec_nanos()))
     }
 
-    fn tick_instant(&self, tick: u64) -> Instant {
+    pub(crate) fn tick_instant(&self, tick: u64) -> Instant {
         self.origin + Duration::from_nanos(tick.saturating_mul(TICK_NANOS))
     }
 
@@ -277,6 +279,7 @@ impl TimerEntry {
             let (now_tick, tick) = (timers.elapsed_tick(now), timers.deadline_tick(deadline));
             self.key = Some(timers.wheel.lock().insert(now_tick, tick, waker.clone()));
             self.driver.timer_armed(tick);
+            waiting_on(Wait::Timer { tick });
             return Poll::Pending;
         };
         let mut wheel = timers.wheel.lock();
@@ -300,6 +303,9 @@ impl TimerEntry {
         };
         drop(wheel);
         drop(replaced);
+        waiting_on(Wait::Timer {
+            tick: timers.deadline_tick(deadline),
+        });
         Poll::Pending
     }
 

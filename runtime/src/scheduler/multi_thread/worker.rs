@@ -303,7 +303,7 @@ impl Worker<'_> {
                 return;
             }
             core.polls_since_io = 0;
-            self.stats.publish_local_schedules(core.local_schedules);
+            self.stats.periodic_update(core.local_schedules);
         }
         self.turn_without_blocking();
     }
@@ -386,7 +386,7 @@ impl Worker<'_> {
             if let Some(busy) = core.busy.take() {
                 self.stats.parking(&busy);
             }
-            self.stats.publish_local_schedules(core.local_schedules);
+            self.stats.periodic_update(core.local_schedules);
             let index = core.index;
             drop(core);
             if is_last_searcher {
