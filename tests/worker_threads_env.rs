@@ -12,18 +12,10 @@ use std::io::ErrorKind;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
-/// How many worker threads (named `mini-worker`) this process has: a spawned thread is listed
-/// as soon as `spawn` returns. (Each runtime also has its stall detector's `mini-watchdog`.)
-fn worker_thread_count() -> usize {
+/// How many threads this process has (a spawned thread is listed as soon as `spawn` returns).
+fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task")
         .expect("read /proc/self/task")
-        .filter(|task| {
-            let comm = task
-                .as_ref()
-                .ok()
-                .and_then(|task| std::fs::read_to_string(task.path().join("comm")).ok());
-            comm.is_some_and(|comm| comm.trim_end() == "mini-worker")
-        })
         .count()
 }
 
@@ -52,9 +44,13 @@ fn mini_worker_threads_sets_the_default_worker_count_unless_worker_threads_is_ca
 
         std::env::set_var(WORKER_THREADS_ENV, "3");
         assert_eq!(workers_started(Builder::new_multi_thread()), 3);
-        let before = worker_thread_count();
+        let before = thread_count();
         let runtime = Runtime::new().expect("Runtime::new with MINI_WORKER_THREADS=3");
-        assert_eq!(worker_thread_count() - before, 3, "Runtime::new started 3 workers");
+        assert_eq!(
+            thread_count() - before,
+            3 + 1,
+            "Runtime::new started 3 workers (and the stall detector's watchdog)"
+        );
         drop(runtime);
         let mut explicit = Builder::new_multi_thread();
         explicit.worker_threads(2);

@@ -4,6 +4,13 @@
 //!
 //! Every function takes fds as `BorrowedFd`/`OwnedFd`, so a fd passed here is open by
 //! construction.
+//!
+//! The calls on the path of every read and write (`recv`, `readv`, `send`, `sendmsg`) go to the
+//! kernel through `syscall(2)` rather than through glibc's wrappers of the same names. Those
+//! wrappers are pthread cancellation points: in a process with more than one thread (any process
+//! with a mini runtime: its stall detector's watchdog is a thread) each call switches
+//! asynchronous cancellation on and off around the syscall, some 40 instructions per call
+//! that Rust, which never cancels threads, does not need (callgrind, hello_http).
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem;
@@ -209,8 +216,24 @@ pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
 }
 
 pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
-    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
-    let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), flags) })?;
+    recv_into(fd, buf.as_mut_ptr(), buf.len(), flags)
+}
+
+/// `recvfrom(2)` with no address (what `recv` is), through `syscall` (see the module doc).
+fn recv_into(fd: BorrowedFd<'_>, buf: *mut u8, len: usize, flags: libc::c_int) -> io::Result<usize> {
+    // SAFETY: the callers pass a buffer valid for `len` bytes, into which the kernel writes at
+    // most `len` bytes; the null address and length mean "no source address wanted".
+    let n = cvt(unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd.as_raw_fd(),
+            buf,
+            len,
+            flags,
+            std::ptr::null_mut::<libc::sockaddr>(),
+            std::ptr::null_mut::<libc::socklen_t>(),
+        )
+    })?;
     Ok(n as usize)
 }
 
@@ -218,9 +241,8 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io
 /// the first `n` bytes it returns.
 #[cfg(feature = "hyper")]
 pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [mem::MaybeUninit<u8>]) -> io::Result<usize> {
-    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf` and never reads it.
-    let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) })?;
-    Ok(n as usize)
+    // The kernel writes at most `buf.len()` bytes into `buf` and never reads it.
+    recv_into(fd, buf.as_mut_ptr().cast(), buf.len(), 0)
 }
 
 /// The most buffers one `readv`/`sendmsg` takes (`IOV_MAX` on Linux); the rest wait for the next
@@ -230,7 +252,8 @@ pub(crate) const IOV_MAX: usize = 1024;
 pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
     // SAFETY: IoSliceMut is ABI-compatible with iovec; the kernel writes within each buffer.
     let n = cvt(unsafe {
-        libc::readv(
+        libc::syscall(
+            libc::SYS_readv,
             fd.as_raw_fd(),
             bufs.as_mut_ptr() as *const libc::iovec,
             bufs.len().min(IOV_MAX) as libc::c_int,
@@ -240,13 +263,17 @@ pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> 
 }
 
 pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`; no destination address
+    // (null, 0) is what `send` is.
     let n = cvt(unsafe {
-        libc::send(
+        libc::syscall(
+            libc::SYS_sendto,
             fd.as_raw_fd(),
-            buf.as_ptr() as *const libc::c_void,
+            buf.as_ptr(),
             buf.len(),
             libc::MSG_NOSIGNAL,
+            std::ptr::null::<libc::sockaddr>(),
+            0 as libc::socklen_t,
         )
     })?;
     Ok(n as usize)
@@ -258,7 +285,14 @@ pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Res
     message.msg_iov = bufs.as_ptr() as *mut libc::iovec;
     message.msg_iovlen = bufs.len().min(IOV_MAX) as _;
     // SAFETY: IoSlice is ABI-compatible with iovec; the kernel only reads the buffers.
-    let n = cvt(unsafe { libc::sendmsg(fd.as_raw_fd(), &message, libc::MSG_NOSIGNAL) })?;
+    let n = cvt(unsafe {
+        libc::syscall(
+            libc::SYS_sendmsg,
+            fd.as_raw_fd(),
+            &message as *const libc::msghdr,
+            libc::MSG_NOSIGNAL,
+        )
+    })?;
     Ok(n as usize)
 }
 

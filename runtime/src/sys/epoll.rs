@@ -177,16 +177,22 @@ fn epoll_pwait2(epoll: BorrowedFd<'_>, buf: &mut [MaybeUninit<Event>], timeout: 
 }
 
 /// `epoll_wait(2)` for at most `timeout_ms` milliseconds (`-1`: no limit): how many events it
-/// wrote at the start of `buf`.
+/// wrote at the start of `buf`. Made as `epoll_pwait` without a signal mask through `syscall`,
+/// not glibc's `epoll_wait`, a pthread cancellation point that costs some 40 instructions per
+/// call in a multi-threaded process (as mini-net's `sys.rs` explains).
 fn epoll_wait(epoll: BorrowedFd<'_>, buf: &mut [MaybeUninit<Event>], timeout_ms: libc::c_int) -> io::Result<usize> {
     // SAFETY: `epoll` is borrowed, so open for the call; `buf` has room for `max_events(buf)`
-    // events (an `Event` is an `epoll_event`), and the kernel writes at most that many.
+    // events (an `Event` is an `epoll_event`), and the kernel writes at most that many; a null
+    // signal mask means "leave it alone".
     let count = cvt(unsafe {
-        libc::epoll_wait(
+        libc::syscall(
+            libc::SYS_epoll_pwait,
             epoll.as_raw_fd(),
             buf.as_mut_ptr().cast::<libc::epoll_event>(),
             max_events(buf),
             timeout_ms,
+            std::ptr::null::<libc::sigset_t>(),
+            0usize,
         )
     })?;
     Ok(count as usize)
