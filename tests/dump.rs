@@ -99,6 +99,7 @@ fn a_dump_of_1000_tasks_while_a_worker_is_blocked() {
                     "{task:?}"
                 );
                 assert_eq!(task.name(), Some("blocker"));
+                assert_eq!(task.waiting_on(), &WaitingOn::Running);
             }
             "reader" => {
                 assert_eq!(task.state(), TaskState::Idle);

@@ -73,6 +73,8 @@ pub enum TaskState {
 pub enum WaitingOn {
     /// Nothing yet: the task was never polled.
     NotPolled,
+    /// Nothing: the task is being polled.
+    Running,
     /// An fd to become readable (`AsyncFd`, and every mini socket); for a socket, its addresses
     /// as the kernel gives them at the time of the dump.
     Readable {
@@ -152,6 +154,8 @@ pub(crate) fn dump(scheduler: &Scheduler) -> Dump {
             since_last_poll: (trace.last_poll).map(|last| coarse_elapsed(last, now).min(age)),
             waiting_on: match trace.wait {
                 _ if trace.polls == 0 => WaitingOn::NotPolled,
+                // Its poll is under way: what it waited on before no longer holds it.
+                _ if matches!(state, TaskState::Running { .. }) => WaitingOn::Running,
                 None => WaitingOn::Other,
                 Some(Wait::Fd { fd, write }) => fd_wait(fd, write),
                 Some(Wait::Timer { tick }) => WaitingOn::Timer {
@@ -264,7 +268,7 @@ fn fmt_addresses(f: &mut fmt::Formatter<'_>, local: &Option<SocketAddr>, peer: &
 impl fmt::Display for WaitingOn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WaitingOn::NotPolled => f.write_str("-"),
+            WaitingOn::NotPolled | WaitingOn::Running => f.write_str("-"),
             WaitingOn::Readable { fd, local, peer } => {
                 write!(f, "fd {fd} readable")?;
                 fmt_addresses(f, local, peer)
