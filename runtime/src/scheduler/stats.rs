@@ -258,10 +258,12 @@ impl WorkerStats {
     /// it sleeps (see `IdleBell`).
     pub(crate) fn unparked(&self, bell: &IdleBell) -> BusyClock {
         bump(&self.unpark_count, 1);
-        self.coarse_now.store(trace::coarse_now(), Relaxed);
         self.parked.store(false, SeqCst);
         bell.worker_woke();
-        BusyClock::start(self)
+        let busy = BusyClock::start(self);
+        // One clock reading for both.
+        self.coarse_now.store(trace::coarse(busy.since), Relaxed);
+        busy
     }
 
     pub(crate) fn is_parked(&self) -> bool {

@@ -22,7 +22,12 @@ use std::sync::atomic::Ordering::Relaxed;
 /// TSC, a millisecond with the `Instant` fallback), wrapping after some days: only differences
 /// of a few hours are ever taken.
 pub(crate) fn coarse_now() -> u32 {
-    (ticks::now() >> COARSE_SHIFT) as u32
+    coarse(ticks::now())
+}
+
+/// `ticks` (a reading of `util::ticks`) as coarse ticks, for a caller that has just read them.
+pub(crate) fn coarse(ticks: u64) -> u32 {
+    (ticks >> COARSE_SHIFT) as u32
 }
 
 const COARSE_SHIFT: u32 = 20;
