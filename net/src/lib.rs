@@ -17,6 +17,7 @@ mod split;
 // The read and write paths of every stream and every shape of it.
 mod stream;
 mod sys;
+mod syscall;
 mod tcp;
 mod udp;
 pub mod unix;

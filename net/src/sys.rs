@@ -5,17 +5,15 @@
 //! Every function takes fds as `BorrowedFd`/`OwnedFd`, so a fd passed here is open by
 //! construction.
 //!
-//! The calls on the path of every read and write (`recv`, `readv`, `send`, `sendmsg`) go to the
-//! kernel through `syscall(2)` rather than through glibc's wrappers of the same names. Those
-//! wrappers are pthread cancellation points: in a process with more than one thread (any process
-//! with a mini runtime: its stall detector's watchdog is a thread) each call switches
-//! asynchronous cancellation on and off around the syscall, some 40 instructions per call
-//! that Rust, which never cancels threads, does not need (callgrind, hello_http).
+//! The calls on the path of every read and write (`recv`, `readv`, `send`, `sendmsg`) are made
+//! directly (`syscall.rs` says why), not through glibc's wrappers of the same names.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+use crate::syscall::syscall;
 
 fn cvt<T: PartialEq + From<i8>>(result: T) -> io::Result<T> {
     if result == T::from(-1) {
@@ -219,22 +217,16 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io
     recv_into(fd, buf.as_mut_ptr(), buf.len(), flags)
 }
 
-/// `recvfrom(2)` with no address (what `recv` is), through `syscall` (see the module doc).
+/// `recvfrom(2)` with no address (what `recv` is), made directly (see the module doc).
 fn recv_into(fd: BorrowedFd<'_>, buf: *mut u8, len: usize, flags: libc::c_int) -> io::Result<usize> {
     // SAFETY: the callers pass a buffer valid for `len` bytes, into which the kernel writes at
     // most `len` bytes; the null address and length mean "no source address wanted".
-    let n = cvt(unsafe {
-        libc::syscall(
+    unsafe {
+        syscall(
             libc::SYS_recvfrom,
-            fd.as_raw_fd(),
-            buf,
-            len,
-            flags,
-            std::ptr::null_mut::<libc::sockaddr>(),
-            std::ptr::null_mut::<libc::socklen_t>(),
+            [fd.as_raw_fd() as usize, buf as usize, len, flags as usize, 0, 0],
         )
-    })?;
-    Ok(n as usize)
+    }
 }
 
 /// `recv` into memory that may be uninitialised (hyper's read buffers); the kernel initialises
@@ -250,33 +242,39 @@ pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [mem::MaybeUninit<u8>]) 
 pub(crate) const IOV_MAX: usize = 1024;
 
 pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-    // SAFETY: IoSliceMut is ABI-compatible with iovec; the kernel writes within each buffer.
-    let n = cvt(unsafe {
-        libc::syscall(
+    // SAFETY: IoSliceMut is ABI-compatible with iovec; the kernel writes within each of the
+    // (at most IOV_MAX) buffers passed.
+    unsafe {
+        syscall(
             libc::SYS_readv,
-            fd.as_raw_fd(),
-            bufs.as_mut_ptr() as *const libc::iovec,
-            bufs.len().min(IOV_MAX) as libc::c_int,
+            [
+                fd.as_raw_fd() as usize,
+                bufs.as_mut_ptr() as usize,
+                bufs.len().min(IOV_MAX),
+                0,
+                0,
+                0,
+            ],
         )
-    })?;
-    Ok(n as usize)
+    }
 }
 
 pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`; no destination address
     // (null, 0) is what `send` is.
-    let n = cvt(unsafe {
-        libc::syscall(
+    unsafe {
+        syscall(
             libc::SYS_sendto,
-            fd.as_raw_fd(),
-            buf.as_ptr(),
-            buf.len(),
-            libc::MSG_NOSIGNAL,
-            std::ptr::null::<libc::sockaddr>(),
-            0 as libc::socklen_t,
+            [
+                fd.as_raw_fd() as usize,
+                buf.as_ptr() as usize,
+                buf.len(),
+                libc::MSG_NOSIGNAL as usize,
+                0,
+                0,
+            ],
         )
-    })?;
-    Ok(n as usize)
+    }
 }
 
 pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
@@ -284,16 +282,21 @@ pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Res
     let mut message: libc::msghdr = unsafe { mem::zeroed() };
     message.msg_iov = bufs.as_ptr() as *mut libc::iovec;
     message.msg_iovlen = bufs.len().min(IOV_MAX) as _;
-    // SAFETY: IoSlice is ABI-compatible with iovec; the kernel only reads the buffers.
-    let n = cvt(unsafe {
-        libc::syscall(
+    // SAFETY: IoSlice is ABI-compatible with iovec; the kernel only reads `message` and the
+    // buffers it lists.
+    unsafe {
+        syscall(
             libc::SYS_sendmsg,
-            fd.as_raw_fd(),
-            &message as *const libc::msghdr,
-            libc::MSG_NOSIGNAL,
+            [
+                fd.as_raw_fd() as usize,
+                &message as *const libc::msghdr as usize,
+                libc::MSG_NOSIGNAL as usize,
+                0,
+                0,
+                0,
+            ],
         )
-    })?;
-    Ok(n as usize)
+    }
 }
 
 /// `shutdown(2)`: ends reading, writing (the peer reads end-of-file), or both.

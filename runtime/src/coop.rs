@@ -95,6 +95,7 @@ pub(crate) fn poll_task<R>(task: NonNull<()>, budgeted: bool, poll: impl FnOnce(
 }
 
 /// The header of the task being polled on this thread (see `poll_task`), if any.
+#[inline]
 pub(crate) fn current_task() -> Option<NonNull<()>> {
     RUNNING.with(|running| running.task.get())
 }

@@ -84,6 +84,7 @@ impl<T: AsFd> AsyncFd<T> {
     }
 
     /// The wrapped value.
+    #[inline]
     pub fn get_ref(&self) -> &T {
         self.inner.as_ref().expect("present until into_inner")
     }
@@ -118,7 +119,7 @@ impl<T: AsFd> AsyncFd<T> {
         let Poll::Ready(event) = self.registration.poll_ready(cx, direction) else {
             // For task dumps: what this task waits on.
             waiting_on(Wait::Fd {
-                fd: self.as_raw_fd(),
+                fd: self.registration.fd(),
                 write: direction == Direction::Write,
             });
             return Poll::Pending;
@@ -196,12 +197,14 @@ impl<T: AsFd> Drop for AsyncFd<T> {
 }
 
 impl<T: AsFd> AsFd for AsyncFd<T> {
+    #[inline]
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.get_ref().as_fd()
     }
 }
 
 impl<T: AsFd> AsRawFd for AsyncFd<T> {
+    #[inline]
     fn as_raw_fd(&self) -> RawFd {
         self.as_fd().as_raw_fd()
     }
@@ -242,7 +245,7 @@ impl<'a, T: AsFd> ReadyGuard<'a, T> {
     #[inline]
     pub fn try_io<R>(&mut self, op: impl FnOnce(&'a T) -> io::Result<R>) -> Result<io::Result<R>, TryIoError> {
         match op(self.fd.get_ref()) {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+            Err(error) if is_would_block(&error) => {
                 self.clear_ready();
                 Err(TryIoError(()))
             }
@@ -251,6 +254,7 @@ impl<'a, T: AsFd> ReadyGuard<'a, T> {
     }
 
     /// The wrapped value.
+    #[inline]
     pub fn get_ref(&self) -> &'a T {
         self.fd.get_ref()
     }
@@ -265,3 +269,10 @@ impl<T: AsFd> fmt::Debug for ReadyGuard<'_, T> {
 /// The operation given to [`ReadyGuard::try_io`] would have blocked; the readiness is cleared.
 #[derive(Debug)]
 pub struct TryIoError(());
+
+/// `error.kind() == WouldBlock`, with the common case (the kernel's `EAGAIN`) checked inline
+/// first: `kind` is a call into std that a pending read or write would make each time.
+#[inline]
+fn is_would_block(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::EAGAIN) || error.kind() == io::ErrorKind::WouldBlock
+}

@@ -5,7 +5,7 @@ use super::fd_state::{FdState, ReadyEvent};
 use super::{shutdown_error, Direction, Reactor};
 use crate::util::slab::Key;
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -13,6 +13,9 @@ pub(crate) struct Registration {
     reactor: Arc<Reactor>,
     io: Arc<FdState>,
     key: Key,
+    /// The fd as registered: what task dumps name when a task waits on it (read here rather than
+    /// through the owner's `AsFd`, which for std's sockets is a call that is not inlined).
+    fd: RawFd,
 }
 
 impl Registration {
@@ -24,12 +27,19 @@ impl Registration {
             reactor: reactor.clone(),
             io,
             key,
+            fd: fd.as_raw_fd(),
         })
     }
 
     /// The reactor this registration belongs to.
     pub(crate) fn reactor(&self) -> &Arc<Reactor> {
         &self.reactor
+    }
+
+    /// The fd as registered.
+    #[inline]
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd
     }
 
     #[inline]
