@@ -266,6 +266,11 @@ impl WorkerStats {
         busy
     }
 
+    /// Unparks so far (the watchdog's measure of a quiet period).
+    pub(crate) fn unparks(&self) -> u64 {
+        self.unpark_count.load(Relaxed)
+    }
+
     pub(crate) fn is_parked(&self) -> bool {
         self.parked.load(SeqCst)
     }

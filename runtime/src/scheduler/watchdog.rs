@@ -11,8 +11,10 @@
 //! reported: the time the watchdog measures is always less than the poll's. A stall is noticed
 //! at most a threshold and two eighths after its poll began.
 //!
-//! While every worker is parked nothing can stall, and the watchdog sleeps until one unparks
-//! (`IdleBell`): an idle runtime makes no wake-ups for it.
+//! While every worker is parked nothing can stall: after a whole period in which no worker
+//! unparked and all are parked, the watchdog sleeps until one unparks (`IdleBell`). An idle
+//! runtime makes no wake-ups for it, and a runtime that parks between sparse requests rings the
+//! bell (a futex wake on the unparking worker) at most once per two periods, not per request.
 //!
 //! # What a report costs
 //!
@@ -21,6 +23,7 @@
 //! header, and the callback. Names and lines are looked up only when the report is displayed.
 
 use super::stall_report::{StallReport, StalledTask};
+use super::stats::WorkerStats;
 use super::Scheduler;
 use crate::task::Header;
 use crate::util::thread_stack;
@@ -142,13 +145,21 @@ fn watch(scheduler: &Scheduler, threshold: Duration, signal: libc::c_int, on_sta
             reported: None,
         })
         .collect();
+    let unparks = || stats.workers.iter().map(WorkerStats::unparks).sum::<u64>();
+    let mut unparks_at_last_sample = unparks();
+    let mut quiet = false;
     loop {
-        // A stall being reported keeps the watchdog awake until its poll returns, even if the
-        // worker parks right after.
+        // Sleep until a worker wakes only after a whole period in which none did, so that a
+        // runtime that parks between sparse requests does not ring the bell on each one. A stall
+        // being reported keeps the watchdog awake until its poll returns, even if the worker
+        // parks right after.
         let reporting = samples.iter().any(|sample| sample.reported.is_some());
-        if !reporting && !bell.sleep_while_parked(|| stats.all_parked()) || !bell.nap(period) {
+        if quiet && !reporting && !bell.sleep_while_parked(|| stats.all_parked()) || !bell.nap(period) {
             return;
         }
+        let unparks_now = unparks();
+        quiet = unparks_now == unparks_at_last_sample && stats.all_parked();
+        unparks_at_last_sample = unparks_now;
         let now = Instant::now();
         for (index, (worker, sample)) in stats.workers.iter().zip(&mut samples).enumerate() {
             let seq = worker.poll_seq();
