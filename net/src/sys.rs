@@ -213,11 +213,13 @@ pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
     Ok((accepted, from_raw(&storage)?))
 }
 
+#[inline]
 pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
     recv_into(fd, buf.as_mut_ptr(), buf.len(), flags)
 }
 
 /// `recvfrom(2)` with no address (what `recv` is), made directly (see the module doc).
+#[inline]
 fn recv_into(fd: BorrowedFd<'_>, buf: *mut u8, len: usize, flags: libc::c_int) -> io::Result<usize> {
     // SAFETY: the callers pass a buffer valid for `len` bytes, into which the kernel writes at
     // most `len` bytes; the null address and length mean "no source address wanted".
@@ -241,6 +243,7 @@ pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [mem::MaybeUninit<u8>]) 
 /// call.
 pub(crate) const IOV_MAX: usize = 1024;
 
+#[inline]
 pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
     // SAFETY: IoSliceMut is ABI-compatible with iovec; the kernel writes within each of the
     // (at most IOV_MAX) buffers passed.
@@ -259,6 +262,7 @@ pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> 
     }
 }
 
+#[inline]
 pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`; no destination address
     // (null, 0) is what `send` is.
@@ -277,6 +281,7 @@ pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     }
 }
 
+#[inline]
 pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     // SAFETY: all zeroes is a valid msghdr (no name, no control data).
     let mut message: libc::msghdr = unsafe { mem::zeroed() };

@@ -16,14 +16,14 @@
 //! sampling it, and `running` names the task of the poll in progress. That is three stores per
 //! poll and no clock read. The clock is read only when a worker parks and unparks (for the busy
 //! time and the mean poll time), and around each poll only when the opt-in poll-time
-//! histogram is on.
+//! histogram is on (two TSC reads).
 
 use crate::task::{trace, Header, Notified};
 use crate::util::ticks;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How the opt-in poll-time histogram is bucketed: `buckets` buckets on a log scale, the first
 /// `[0, resolution)`, each next one twice as wide, the last open-ended.
@@ -61,13 +61,6 @@ impl HistogramConfig {
             self.resolution * (1u32 << bucket)
         };
         start..end
-    }
-
-    fn bucket_of(&self, poll_time: Duration) -> usize {
-        let units = poll_time.as_nanos() / self.resolution.as_nanos().max(1);
-        // Bucket 0 holds [0, 1) units, bucket b ≥ 1 holds [2^(b-1), 2^b).
-        let bucket = (u128::BITS - units.leading_zeros()) as usize;
-        bucket.min(self.buckets - 1)
     }
 }
 
@@ -109,10 +102,32 @@ pub(crate) struct WorkerStats {
     histogram: Option<Histogram>,
 }
 
-/// The opt-in poll-time histogram of one worker.
+/// The opt-in poll-time histogram of one worker. Poll times are measured in `util::ticks`
+/// (two `rdtsc`, not two `Instant::now`) and bucketed against the resolution in ticks.
 struct Histogram {
     config: HistogramConfig,
+    /// `config.resolution` in ticks, at least 1.
+    resolution_ticks: u64,
     counts: Box<[AtomicU64]>,
+}
+
+impl Histogram {
+    fn new(config: HistogramConfig) -> Histogram {
+        Histogram {
+            config,
+            resolution_ticks: ticks::from_duration(config.resolution).max(1),
+            counts: (0..config.buckets).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Counts a poll that took `poll_ticks`. Bucket 0 holds [0, 1) resolutions, bucket b ≥ 1
+    /// holds [2^(b-1), 2^b).
+    #[inline]
+    fn record(&self, poll_ticks: u64) {
+        let units = poll_ticks / self.resolution_ticks;
+        let bucket = (u64::BITS - units.leading_zeros()) as usize;
+        bump(&self.counts[bucket.min(self.counts.len() - 1)], 1);
+    }
 }
 
 /// Adds `n` to a counter only its owner writes: a load and a store, not a locked add.
@@ -142,10 +157,7 @@ impl WorkerStats {
             parked: AtomicBool::new(true),
             thread_id: AtomicU64::new(0),
             thread_name: parking_lot::Mutex::new(String::new()),
-            histogram: histogram.map(|config| Histogram {
-                config,
-                counts: (0..config.buckets).map(|_| AtomicU64::new(0)).collect(),
-            }),
+            histogram: histogram.map(Histogram::new),
         }
     }
 
@@ -168,9 +180,9 @@ impl WorkerStats {
         match &self.histogram {
             None => task.run(),
             Some(histogram) => {
-                let started = Instant::now();
+                let started = ticks::now();
                 task.run();
-                bump(&histogram.counts[histogram.config.bucket_of(started.elapsed())], 1);
+                histogram.record(ticks::now().saturating_sub(started));
             }
         }
         self.end_poll(seq);

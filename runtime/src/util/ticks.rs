@@ -2,8 +2,9 @@
 //! the CPU's time-stamp counter on x86-64 where it runs at a constant rate (one `rdtsc`,
 //! against some forty instructions for `Instant::now`), `Instant` elsewhere.
 //!
-//! Ticks are only ever subtracted and summed; [`to_duration`] converts a sum of ticks with the
-//! rate measured between the first reading ([`start`], when a runtime is built) and now.
+//! Ticks are only ever subtracted, summed and compared; [`to_duration`] and [`from_duration`]
+//! convert with the rate measured between the first reading ([`start`], when a runtime is built)
+//! and now (waiting, once per process, until that spans 10 ms).
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -61,6 +62,19 @@ fn instant_nanos() -> u64 {
 
 /// The duration of `ticks`, at the rate the clock ran since [`start`].
 pub(crate) fn to_duration(ticks: u64) -> Duration {
+    match ticks_per_second() {
+        Some(rate) => Duration::from_secs_f64(ticks as f64 / rate),
+        None => Duration::ZERO,
+    }
+}
+
+/// `duration` in ticks, at the rate the clock ran since [`start`].
+pub(crate) fn from_duration(duration: Duration) -> u64 {
+    ticks_per_second().map_or(0, |rate| (duration.as_secs_f64() * rate) as u64)
+}
+
+/// The rate the clock ran at since [`start`], or `None` if it did not move.
+fn ticks_per_second() -> Option<f64> {
     start();
     let (origin_ticks, origin) = *ORIGIN.get().expect("started above");
     // Too short a baseline gives a poor rate: wait until it spans 10 ms (once per process).
@@ -68,9 +82,6 @@ pub(crate) fn to_duration(ticks: u64) -> Duration {
         std::hint::spin_loop();
     }
     let (ticks_now, elapsed) = (read(), origin.elapsed());
-    let ticks_per_second = (ticks_now.saturating_sub(origin_ticks)) as f64 / elapsed.as_secs_f64();
-    if ticks_per_second <= 0.0 {
-        return Duration::ZERO;
-    }
-    Duration::from_secs_f64(ticks as f64 / ticks_per_second)
+    let rate = (ticks_now.saturating_sub(origin_ticks)) as f64 / elapsed.as_secs_f64();
+    (rate > 0.0).then_some(rate)
 }
