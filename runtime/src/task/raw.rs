@@ -195,3 +195,13 @@ impl RawTask {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The header's size is part of every task's memory (ARCHITECTURE.md, "Observability", gives
+    /// it): a field added here should be a choice, not an accident.
+    #[test]
+    fn the_header_is_104_bytes() {
+        assert_eq!(std::mem::size_of::<super::Header>(), 104);
+    }
+}
