@@ -158,7 +158,8 @@ impl Builder {
     /// Turns on the poll-time histogram of [`RuntimeMetrics`](super::RuntimeMetrics): each
     /// worker counts its polls by duration, in log-scale buckets (by default ten, from
     /// `[0, 100 µs)` doubling up to `[25.6 ms, ∞)`). Off by default: it is the only metric that
-    /// reads the clock around every poll.
+    /// reads the clock around every poll (the CPU's time-stamp counter where it is invariant; in
+    /// a hello-world HTTP server, about 4 % more instructions per request).
     pub fn enable_poll_time_histogram(&mut self) -> &mut Self {
         self.config.poll_time_histogram.get_or_insert_with(Default::default);
         self
