@@ -26,7 +26,21 @@
 //! ```
 //!
 //! keeping the function's attributes, visibility, name and return type
-//! (`#[mini::test]` adds `#[test]`). A `return` inside the body returns from
+//! (`#[mini::test]` adds `#[test]`). A test hands the builder and a closure
+//! that makes the body to `mini::runtime::seeds::run_test` instead, which may
+//! run the body once per seed on a shuffled scheduler:
+//!
+//! ```ignore
+//! #[test]
+//! fn name() -> R {
+//!     ::mini::runtime::seeds::run_test(
+//!         ::mini::runtime::seeds::ShuffleMode::FromEnv,
+//!         || { let mut builder = ::mini::runtime::Builder::new_current_thread(); builder.start_paused(false); builder },
+//!         || async move { body },
+//!     )
+//! }
+//! ```
+//! A `return` inside the body returns from
 //! the async block, and so from the function. Misuse (a missing `async`,
 //! arguments, generics, attribute arguments) is a compile error that points
 //! at the offending tokens.
@@ -42,6 +56,11 @@
 //!   multi-threaded runtime runs, and so implies `flavor = "multi_thread"`.
 //! - `start_paused = true|false` starts the runtime's clock paused; paused
 //!   time needs `flavor = "current_thread"`.
+//! - `shuffle` (`#[mini::test]` only) runs the test on a shuffled scheduler
+//!   (`Builder::shuffle`) under the seeds the environment names, and prints
+//!   the one that fails (`mini::runtime::seeds`); `shuffle = false` never
+//!   shuffles. A current-thread test without it is shuffled only when
+//!   `MINI_SEED` or `MINI_TEST_SEEDS` is set.
 //!
 //! ```ignore
 //! #[mini::main(flavor = "multi_thread", worker_threads = 4)]
@@ -110,6 +129,15 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// instead, and `worker_threads = N` (which implies `"multi_thread"`) sets
 /// how many; paused time is not available there.
 ///
+/// `#[mini::test(shuffle)]` runs the body on a shuffled scheduler
+/// (`Builder::shuffle`): ready tasks run in an order drawn from a seed, a
+/// fresh one per run unless `MINI_SEED=<n>` fixes it, under `MINI_TEST_SEEDS=<k>`
+/// seeds in turn; a failure prints `mini: test failed with MINI_SEED=<n>;
+/// rerun with MINI_SEED=<n> to reproduce` (see `mini::runtime::seeds`). A
+/// current-thread test without the argument is shuffled the same way when
+/// `MINI_SEED` or `MINI_TEST_SEEDS` is set; `shuffle = false` opts a test of
+/// the default order out.
+///
 /// ```ignore
 /// // `ignore`: this crate's doc tests cannot depend on `mini`.
 /// #[mini::test]
@@ -174,7 +202,7 @@ fn entry_point(kind: EntryPoint, args: TokenStream2, item: TokenStream2) -> Toke
     let options = parse_arguments(kind, args);
     let signature = validate_signature(kind, &function.sig);
     match (options, signature) {
-        (Ok(options), Ok(())) => expand(kind, options, function),
+        (Ok((options, shuffle)), Ok(())) => expand(kind, options, shuffle, function),
         (options, signature) => {
             let errors = options.err().into_iter().chain(signature.err());
             let error = all_ok(errors).expect_err("one of them failed");
@@ -197,23 +225,35 @@ enum Options {
 }
 
 impl Options {
-    /// The expression that builds the runtime. Only what the arguments set is
-    /// passed on, so that the builder's defaults stay in one place.
-    fn build_runtime(&self) -> TokenStream2 {
-        let builder = match *self {
-            Options::CurrentThread { start_paused } => quote! {
-                ::mini::runtime::Builder::new_current_thread().start_paused(#start_paused)
-            },
-            Options::MultiThread { worker_threads } => {
-                let worker_threads = worker_threads.map(|threads| quote!(.worker_threads(#threads)));
-                quote!(::mini::runtime::Builder::new_multi_thread() #worker_threads)
-            }
+    /// The expression that makes the runtime's `Builder`. Only what the
+    /// arguments set is passed on, so that the builder's defaults stay in one
+    /// place.
+    fn builder(&self) -> TokenStream2 {
+        let (new, setting) = match *self {
+            Options::CurrentThread { start_paused } => (
+                quote!(new_current_thread),
+                Some(quote!(builder.start_paused(#start_paused);)),
+            ),
+            Options::MultiThread { worker_threads } => (
+                quote!(new_multi_thread),
+                worker_threads.map(|threads| quote!(builder.worker_threads(#threads);)),
+            ),
         };
-        quote! {
-            #builder
-                .build()
-                .expect("failed to build the mini runtime")
-        }
+        quote! {{
+            let mut builder = ::mini::runtime::Builder::#new();
+            #setting
+            builder
+        }}
+    }
+
+    /// How a test shuffles, from its `shuffle` argument (`None`: not given).
+    fn shuffle_mode(&self, shuffle: Option<bool>) -> TokenStream2 {
+        let mode = match (shuffle, self) {
+            (Some(true), _) => quote!(Always),
+            (Some(false), _) | (None, Options::MultiThread { .. }) => quote!(Never),
+            (None, Options::CurrentThread { .. }) => quote!(FromEnv),
+        };
+        quote!(::mini::runtime::seeds::ShuffleMode::#mode)
     }
 }
 
@@ -254,10 +294,11 @@ enum Key {
     Flavor,
     WorkerThreads,
     StartPaused,
+    Shuffle,
 }
 
 impl Key {
-    const ALL: [Key; 3] = [Key::Flavor, Key::WorkerThreads, Key::StartPaused];
+    const ALL: [Key; 4] = [Key::Flavor, Key::WorkerThreads, Key::StartPaused, Key::Shuffle];
 
     /// The argument `path` names, if the attributes take it.
     fn named(path: &Path) -> Option<Key> {
@@ -269,6 +310,7 @@ impl Key {
             Key::Flavor => "flavor",
             Key::WorkerThreads => "worker_threads",
             Key::StartPaused => "start_paused",
+            Key::Shuffle => "shuffle",
         }
     }
 
@@ -278,6 +320,7 @@ impl Key {
             Key::Flavor => "flavor = \"current_thread\"|\"multi_thread\"",
             Key::WorkerThreads => "worker_threads = N",
             Key::StartPaused => "start_paused = true|false",
+            Key::Shuffle => "shuffle",
         }
     }
 }
@@ -296,11 +339,17 @@ struct Written<'a> {
     flavor: Option<Flavor>,
     worker_threads: Option<Given<'a, usize>>,
     start_paused: Option<Given<'a, bool>>,
+    /// `shuffle` (or `shuffle = true|false`), tests only.
+    shuffle: Option<bool>,
 }
 
 impl<'a> Written<'a> {
     /// Records the argument `key` names, or says why its value will not do.
-    fn add(&mut self, key: Key, argument: &'a Meta) -> syn::Result<()> {
+    fn add(&mut self, kind: EntryPoint, key: Key, argument: &'a Meta) -> syn::Result<()> {
+        if key == Key::Shuffle {
+            self.shuffle = Some(parse_shuffle(kind, argument)?);
+            return Ok(());
+        }
         let Meta::NameValue(pair) = argument else {
             return Err(syn::Error::new_spanned(
                 argument,
@@ -318,6 +367,7 @@ impl<'a> Written<'a> {
                 let value = parse_start_paused(value)?;
                 self.start_paused = Some(Given { value, argument });
             }
+            Key::Shuffle => unreachable!("handled above"),
         }
         Ok(())
     }
@@ -376,7 +426,7 @@ impl<'a> Written<'a> {
 /// an error at its own span, all of them reported at once; only when each
 /// argument is fine on its own are they checked against each other, so that
 /// a mistyped flavor does not also read as the default one.
-fn parse_arguments(kind: EntryPoint, args: TokenStream2) -> syn::Result<Options> {
+fn parse_arguments(kind: EntryPoint, args: TokenStream2) -> syn::Result<(Options, Option<bool>)> {
     let arguments = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
     let mut written = Written::default();
     let mut seen = Vec::new();
@@ -394,13 +444,14 @@ fn parse_arguments(kind: EntryPoint, args: TokenStream2) -> syn::Result<Options>
                 format!("duplicate attribute argument `{}`", key.name()),
             ))
         } else {
-            written.add(key, argument)
+            written.add(kind, key, argument)
         };
         seen.push(key);
         errors.extend(added.err());
     }
     all_ok(errors)?;
-    written.options(kind)
+    let shuffle = written.shuffle;
+    Ok((written.options(kind)?, shuffle))
 }
 
 /// Parses `worker_threads`' value: a runtime needs at least one worker, and a
@@ -430,10 +481,35 @@ fn parse_start_paused(value: &Expr) -> syn::Result<bool> {
     }
 }
 
+/// Parses `shuffle` (on) or `shuffle = true|false`, which only a test takes.
+fn parse_shuffle(kind: EntryPoint, argument: &Meta) -> syn::Result<bool> {
+    if let EntryPoint::Main = kind {
+        return Err(syn::Error::new_spanned(
+            argument,
+            "`shuffle` is for tests: use `#[mini::test(shuffle)]`, or `Builder::shuffle` on a runtime",
+        ));
+    }
+    match argument {
+        Meta::Path(_) => Ok(true),
+        Meta::NameValue(pair) => match &pair.value {
+            Expr::Lit(ExprLit { lit: Lit::Bool(on), .. }) => Ok(on.value),
+            other => Err(syn::Error::new_spanned(other, "`shuffle` takes `true` or `false`")),
+        },
+        Meta::List(_) => Err(syn::Error::new_spanned(
+            argument,
+            "`shuffle` takes no list: write `shuffle` or `shuffle = false`",
+        )),
+    }
+}
+
 fn unknown_argument(kind: EntryPoint, argument: &Meta) -> syn::Error {
-    let [flavor, worker_threads, start_paused] = Key::ALL.map(Key::usage);
+    let [flavor, worker_threads, start_paused, shuffle] = Key::ALL.map(Key::usage);
+    let takes = match kind {
+        EntryPoint::Main => format!("`{flavor}`, `{worker_threads}` and `{start_paused}`"),
+        EntryPoint::Test => format!("`{flavor}`, `{worker_threads}`, `{start_paused}` and `{shuffle}`"),
+    };
     let message = format!(
-        "unknown attribute argument `{}`; {} takes `{flavor}`, `{worker_threads}` and `{start_paused}`",
+        "unknown attribute argument `{}`; {} takes {takes}",
         path_to_string(argument.path()),
         kind.attribute(),
     );
@@ -489,7 +565,7 @@ fn generics_tokens(sig: &Signature) -> Option<TokenStream2> {
 /// Rewrites `async fn name() -> R { body }` into a synchronous function that
 /// blocks on `async move { body }` in a new runtime of the flavor `options`
 /// asks for.
-fn expand(kind: EntryPoint, options: Options, function: ItemFn) -> TokenStream2 {
+fn expand(kind: EntryPoint, options: Options, shuffle: Option<bool>, function: ItemFn) -> TokenStream2 {
     let ItemFn {
         attrs,
         vis,
@@ -498,18 +574,30 @@ fn expand(kind: EntryPoint, options: Options, function: ItemFn) -> TokenStream2 
     } = function;
     sig.asyncness = None;
     let test_attribute = kind.test_attribute();
-    let build_runtime = options.build_runtime();
+    let builder = options.builder();
     // Spanned at the body so that a body whose type does not match the
     // return type is reported there, not at the attribute.
     let body_span = block.brace_token.span.join();
-    let block_on_body = quote_spanned! {body_span=> runtime.block_on(body) };
+    let run = match kind {
+        EntryPoint::Main => quote_spanned! {body_span=>
+            #builder
+                .build()
+                .expect("failed to build the mini runtime")
+                .block_on(async move #block)
+        },
+        // A test's body may run several times (one runtime per seed).
+        EntryPoint::Test => {
+            let mode = options.shuffle_mode(shuffle);
+            quote_spanned! {body_span=>
+                ::mini::runtime::seeds::run_test(#mode, || #builder, || async move #block)
+            }
+        }
+    };
     quote! {
         #test_attribute
         #(#attrs)*
         #vis #sig {
-            let body = async move #block;
-            let runtime = #build_runtime;
-            #block_on_body
+            #run
         }
     }
 }

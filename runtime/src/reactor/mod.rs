@@ -179,11 +179,17 @@ impl Reactor {
         registrations.counts.ready += ready;
     }
 
-    /// Whether the runtime this reactor belongs to has shut down (its registrations fail).
+    /// The registration and event counts, for the metrics.
     pub(crate) fn counts(&self) -> IoCounts {
         self.registrations.lock().counts
     }
 
+    /// How many fds are registered now: events may still come for them.
+    pub(crate) fn live_registrations(&self) -> usize {
+        self.registrations.lock().slab.len()
+    }
+
+    /// Whether the runtime this reactor belongs to has shut down (its registrations fail).
     pub(crate) fn is_shut_down(&self) -> bool {
         self.registrations.lock().is_shutdown
     }

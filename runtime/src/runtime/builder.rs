@@ -138,6 +138,54 @@ impl Builder {
         self
     }
 
+    /// Shuffled scheduling, for tests: every choice of which ready task runs next (any of them,
+    /// not the oldest), of the order in which one batch of wakes (a reactor turn's I/O events,
+    /// the timers of one tick, the tasks that yielded) is delivered, and on the multi-threaded
+    /// flavor of the LIFO slot, the inject queue's turn and the steal victims, is drawn from a
+    /// generator seeded with `seed`. A test that passes only in the default order has an
+    /// ordering bug; `#[mini::test(shuffle)]` sweeps seeds and prints the one that fails.
+    ///
+    /// On the current-thread flavor with paused time, the same seed replays the same schedule
+    /// (see [`Handle::schedule_hash`](super::Handle::schedule_hash)), as long as the test's own
+    /// wakes come from its tasks, timers and sockets. On the multi-threaded flavor thread timing
+    /// still varies from run to run: shuffle finds bugs there, but a seed does not replay one.
+    /// With shuffle and paused time both on, a runtime where nothing can progress (every task
+    /// waits, no timer is armed, no fd is registered, no blocking job runs) panics at once
+    /// rather than hang.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let order = Arc::new(Mutex::new(Vec::new()));
+    /// let rt = mini_runtime::runtime::Builder::new_current_thread().shuffle(7).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks: Vec<_> = (0..5)
+    ///         .map(|i| {
+    ///             let order = order.clone();
+    ///             mini_runtime::spawn(async move { order.lock().unwrap().push(i) })
+    ///         })
+    ///         .collect();
+    ///     for task in tasks {
+    ///         task.await.unwrap();
+    ///     }
+    /// });
+    /// let mut ran = order.lock().unwrap().clone();
+    /// ran.sort();
+    /// assert_eq!(ran, [0, 1, 2, 3, 4]); // all of them, in an order the seed chose
+    /// ```
+    pub fn shuffle(&mut self, seed: u64) -> &mut Self {
+        self.config.shuffle = Some(crate::scheduler::ShuffleConfig { seed, keep_log: false });
+        self
+    }
+
+    /// Keeps every scheduling decision of a shuffled runtime, not only their hash (the
+    /// determinism check of `runtime::seeds`).
+    pub(crate) fn keep_schedule_log(&mut self) -> &mut Self {
+        if let Some(shuffle) = &mut self.config.shuffle {
+            shuffle.keep_log = true;
+        }
+        self
+    }
+
     /// The most threads the blocking pool (`spawn_blocking`) runs at once (default 512); more
     /// jobs wait in its queue.
     ///

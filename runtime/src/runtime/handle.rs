@@ -54,6 +54,31 @@ impl Handle {
         super::RuntimeMetrics::new(self.inner.clone())
     }
 
+    /// With [`Builder::shuffle`](super::Builder::shuffle) on, a hash of every scheduling
+    /// decision made so far (on the multi-threaded flavor, of each worker's, combined); `None`
+    /// with shuffle off. Two runs of one seed that make the same decisions give the same hash:
+    /// on the current-thread flavor with paused time, a deterministic test always does.
+    ///
+    /// ```
+    /// let hash = |seed| {
+    ///     let rt = mini_runtime::runtime::Builder::new_current_thread().shuffle(seed).build().unwrap();
+    ///     rt.block_on(async {
+    ///         let tasks: Vec<_> = (0..8).map(|_| mini_runtime::spawn(async {})).collect();
+    ///         for task in tasks {
+    ///             task.await.unwrap();
+    ///         }
+    ///     });
+    ///     rt.handle().schedule_hash().unwrap()
+    /// };
+    /// assert_eq!(hash(1), hash(1));
+    /// assert!(mini_runtime::Runtime::new().unwrap().handle().schedule_hash().is_none());
+    /// ```
+    pub fn schedule_hash(&self) -> Option<u64> {
+        let shuffles = self.inner.shuffles();
+        (!shuffles.is_empty())
+            .then(|| (shuffles.iter()).fold(0, |hash: u64, shuffle| hash.rotate_left(5) ^ shuffle.hash()))
+    }
+
     /// Makes this runtime the current one on this thread until the guard is dropped.
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {

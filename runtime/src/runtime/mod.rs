@@ -6,6 +6,7 @@ mod dump;
 mod dump_on_signal;
 mod handle;
 mod metrics;
+pub mod seeds;
 
 pub use crate::context::TryCurrentError;
 pub use crate::scheduler::stall_report::StallReport;

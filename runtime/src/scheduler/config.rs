@@ -24,6 +24,24 @@ pub(crate) struct Config {
     pub(crate) blocking_keep_alive: Duration,
     /// The opt-in poll-time histogram (`None`: off, no clock read per poll).
     pub(crate) poll_time_histogram: Option<HistogramConfig>,
+    /// Shuffled scheduling (`shuffle.rs`); `None`: the usual order.
+    pub(crate) shuffle: Option<ShuffleConfig>,
+}
+
+/// The seed of a shuffled scheduler, and whether it keeps its whole decision log.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ShuffleConfig {
+    pub(crate) seed: u64,
+    pub(crate) keep_log: bool,
+}
+
+impl ShuffleConfig {
+    /// The `Shuffle` of worker `index`: worker 0 draws from the seed itself, the others from
+    /// seeds derived from it.
+    pub(crate) fn for_worker(&self, index: usize) -> Arc<super::shuffle::Shuffle> {
+        let seed = self.seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        super::shuffle::Shuffle::new(seed, self.keep_log)
+    }
 }
 
 impl Default for Config {
@@ -35,6 +53,7 @@ impl Default for Config {
             max_blocking_threads: super::blocking::DEFAULT_MAX_THREADS,
             blocking_keep_alive: super::blocking::DEFAULT_KEEP_ALIVE,
             poll_time_histogram: None,
+            shuffle: None,
         }
     }
 }

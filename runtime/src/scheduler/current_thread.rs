@@ -19,6 +19,12 @@
 //!    the reactor without blocking, so that a task that wakes itself forever cannot starve
 //!    sockets.
 //!
+//! # Shuffled
+//!
+//! With `Builder::shuffle` (`shuffle.rs`), the loop runs one poll per round and draws each: the
+//! `block_on` future (if woken) or any task of the local queue (into which the inject queue is
+//! emptied first). With paused time, a park where nothing can progress panics (`park_paused`).
+//!
 //! # Parking without lost wake-ups
 //!
 //! The parking thread sets `parked`, then checks the inject queue and the `block_on` waker's
@@ -31,6 +37,7 @@
 use super::blocking::JobOwner;
 use super::current_core::{self, RunsCore};
 use super::inject::Inject;
+use super::shuffle::{self, Choice, Shuffle};
 use super::stats::{BusyClock, SchedulerStats};
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
@@ -66,6 +73,8 @@ pub(crate) struct CurrentThread {
     pub(crate) drivers: Drivers,
     /// The one worker's counters: the thread in `block_on` writes them.
     pub(crate) stats: SchedulerStats,
+    /// The core's `Shuffle` (one, or none with shuffle off), for `Handle::schedule_hash`.
+    pub(super) shuffles: Box<[Arc<Shuffle>]>,
     config: Config,
 }
 
@@ -86,6 +95,8 @@ pub(crate) struct Core {
     busy: Cell<BusyClock>,
     /// Tasks queued on `local_queue`, ever (published to the stats now and then).
     local_schedules: Cell<u64>,
+    /// Shuffled scheduling's generator, if on.
+    shuffle: Option<Arc<Shuffle>>,
 }
 
 impl RunsCore for CurrentThread {
@@ -96,7 +107,9 @@ impl CurrentThread {
     pub(crate) fn new(config: Config) -> std::io::Result<Arc<CurrentThread>> {
         let (drivers, driver) = Drivers::new(&config)?;
         let stats = SchedulerStats::new(1, config.poll_time_histogram);
+        let shuffle = config.shuffle.map(|shuffle| shuffle.for_worker(0));
         let core = Box::new(Core {
+            shuffle: shuffle.clone(),
             busy: Cell::new(BusyClock::start(&stats.workers[0])),
             local_schedules: Cell::new(0),
             local_queue: RefCell::new(VecDeque::with_capacity(64)),
@@ -116,6 +129,7 @@ impl CurrentThread {
             local_owner: AtomicU64::new(0),
             drivers,
             stats,
+            shuffles: shuffle.into_iter().collect(),
             config,
         }))
     }
@@ -207,6 +221,7 @@ impl CoreGuard<'_> {
         let stats = &self.handle.stats;
         let _forced_yields = stats.workers[0].drive_on_this_thread();
         core.busy.set(stats.workers[0].unparked(&stats.idle_bell));
+        let _shuffle = core.shuffle.as_ref().map(shuffle::enter);
         current_core::run(&**self.handle, core, || {
             let _defer = DeferScope::enter();
             core.block_on(self.handle, future)
@@ -238,7 +253,7 @@ impl Core {
         let mut cx = Context::from_waker(&main_waker);
         handle.main_woken.store(true, Relaxed);
         loop {
-            if handle.main_woken.swap(false, AcqRel) {
+            if self.block_on_future_is_next(handle) {
                 let running = future
                     .as_mut()
                     .as_pin_mut()
@@ -259,12 +274,33 @@ impl Core {
         }
     }
 
-    /// Runs up to `event_interval` tasks; parks if the queues run dry (unless the `block_on`
-    /// future is waiting to be polled, or tasks that yielded wait for the reactor's next turn:
-    /// then it turns without blocking).
+    /// Whether to poll the `block_on` future now: when it was woken; shuffled, when it was
+    /// woken and the draw picks it among it and the queued tasks.
+    #[inline(always)]
+    fn block_on_future_is_next(&self, handle: &CurrentThread) -> bool {
+        let Some(shuffle) = &self.shuffle else {
+            return handle.main_woken.swap(false, AcqRel);
+        };
+        if !handle.main_woken.load(Acquire) {
+            return false;
+        }
+        self.take_inject(handle);
+        let queued = self.local_queue.borrow().len();
+        shuffle.choose(Choice::BlockOnFuture, queued + 1) == 0 && handle.main_woken.swap(false, AcqRel)
+    }
+
+    /// Runs up to `event_interval` tasks (one when shuffled, so that the `block_on` future is
+    /// a candidate for every poll); parks if the queues run dry (unless the `block_on` future is
+    /// waiting to be polled, or tasks that yielded wait for the reactor's next turn: then it
+    /// turns without blocking).
     fn run_tasks(&self, handle: &CurrentThread) {
         let stats = &handle.stats.workers[0];
-        for _ in 0..handle.config.event_interval {
+        let round = if self.shuffle.is_some() {
+            1
+        } else {
+            handle.config.event_interval
+        };
+        for _ in 0..round {
             let Some(task) = self.next_task(handle) else {
                 if has_deferred() {
                     self.turn(handle, Some(std::time::Duration::ZERO));
@@ -308,6 +344,14 @@ impl Core {
         let busy = handle.drivers.blocking.is_busy();
         let idle = self.local_queue.borrow().is_empty() && handle.inject.is_empty() && !handle.main_woken.load(SeqCst);
         if idle && (busy || !handle.drivers.timers.auto_advance()) {
+            if self.shuffle.is_some() && !busy && handle.drivers.reactor.live_registrations() == 0 {
+                panic!(
+                    "mini: no task can make progress: with time paused, every task and the `block_on` \
+                     future wait, no timer is armed, no fd is registered and no blocking job runs \
+                     (a deadlock, or a wait on a thread outside the runtime, which a shuffled \
+                     test with paused time does not allow)"
+                );
+            }
             self.turn(handle, None);
         }
     }
@@ -321,6 +365,12 @@ impl Core {
     }
 
     fn next_task(&self, handle: &CurrentThread) -> Option<Notified<Arc<CurrentThread>>> {
+        if let Some(shuffle) = &self.shuffle {
+            self.take_inject(handle);
+            let mut queue = self.local_queue.borrow_mut();
+            let index = shuffle.choose(Choice::NextTask, queue.len());
+            return queue.swap_remove_back(index);
+        }
         let tick = self.tick.get();
         self.tick.set(tick.wrapping_add(1));
         let inject = &handle.inject;
@@ -329,6 +379,14 @@ impl Core {
         } else {
             let local = self.local_queue.borrow_mut().pop_front();
             local.or_else(|| inject.pop())
+        }
+    }
+
+    /// Shuffled: moves the inject queue's tasks to the local queue, where the draws pick from.
+    fn take_inject(&self, handle: &CurrentThread) {
+        let mut queue = self.local_queue.borrow_mut();
+        while let Some(task) = handle.inject.pop() {
+            queue.push_back(task);
         }
     }
 

@@ -6,6 +6,7 @@
 //! `Notified` pointers travel: a task woken from another thread is queued in `SetScheduler::queue`
 //! under a lock, and the waker of whoever is polling `run_until` is woken to come and run it.
 
+use super::shuffle::{self, Choice};
 use super::task_queue::TaskQueue;
 use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use parking_lot::Mutex;
@@ -157,6 +158,16 @@ impl SetScheduler {
     }
 }
 
+impl Queue {
+    /// The oldest task; where a shuffled scheduler runs this thread (`shuffle.rs`), any of them.
+    fn next_task(&mut self) -> Option<Notified<Arc<SetScheduler>>> {
+        match shuffle::with_current(|shuffle| shuffle.choose(Choice::LocalSetTask, self.tasks.len())) {
+            Some(index) => self.tasks.take(index),
+            None => self.tasks.pop(),
+        }
+    }
+}
+
 impl Schedule for Arc<SetScheduler> {
     fn schedule(&self, task: Notified<Self>) {
         let runner = {
@@ -248,7 +259,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
             return Poll::Ready(output);
         }
         for _ in 0..TASKS_PER_POLL {
-            let Some(task) = scheduler.queue.lock().tasks.pop() else {
+            let Some(task) = scheduler.queue.lock().next_task() else {
                 return Poll::Pending;
             };
             task.run();

@@ -19,12 +19,13 @@ mod drivers;
 mod inject;
 pub(crate) mod local_set;
 mod multi_thread;
+pub(crate) mod shuffle;
 pub(crate) mod stall_report;
 pub(crate) mod stats;
 mod task_queue;
 pub(crate) mod watchdog;
 
-pub(crate) use config::{Config, ThreadHooks};
+pub(crate) use config::{Config, ShuffleConfig, ThreadHooks};
 pub(crate) use drivers::Drivers;
 use stats::SchedulerStats;
 
@@ -117,6 +118,11 @@ impl Scheduler {
     /// The reactor, timers and blocking pool, which every flavor holds the same way.
     pub(crate) fn drivers(&self) -> &Drivers {
         each_flavor!(self, scheduler => &scheduler.drivers)
+    }
+
+    /// Each worker's `Shuffle`, in worker order; empty with shuffle off.
+    pub(crate) fn shuffles(&self) -> &[Arc<shuffle::Shuffle>] {
+        each_flavor!(self, scheduler => &scheduler.shuffles)
     }
 
     /// Every worker's counters, for metrics and the stall detector.

@@ -49,6 +49,12 @@ impl<T> TaskQueue<T> {
         self.tasks.pop_front()
     }
 
+    /// Takes the task at `index` (from the front), the last one taking its place: for a
+    /// shuffled scheduler, which draws the index.
+    pub(crate) fn take(&mut self, index: usize) -> Option<T> {
+        self.tasks.swap_remove_back(index)
+    }
+
     /// Takes up to `max` tasks from the front.
     pub(crate) fn pop_batch(&mut self, max: usize) -> std::collections::vec_deque::Drain<'_, T> {
         let count = max.min(self.tasks.len());

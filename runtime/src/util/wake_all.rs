@@ -1,11 +1,23 @@
-//! Waking a batch of wakers taken out from under a lock (the reactor's, the timers', a signal's).
+//! Waking a batch of wakers taken out from under a lock (the reactor's, the timers', a signal's),
+//! in a shuffled order where a shuffled scheduler runs (`scheduler/shuffle.rs`).
 
+use crate::scheduler::shuffle;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
 
 /// Wakes every waker, even if one panics (a foreign executor's might); the first panic is
 /// raised again once all are woken, so no task is left waiting for a wake that was dropped.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+    if shuffle::is_on() {
+        let mut batch: Vec<Waker> = wakers.into_iter().collect();
+        shuffle::with_current(|shuffle| shuffle.permute(&mut batch));
+        wake_each(batch);
+    } else {
+        wake_each(wakers);
+    }
+}
+
+fn wake_each(wakers: impl IntoIterator<Item = Waker>) {
     let mut first_panic = None;
     for waker in wakers {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {

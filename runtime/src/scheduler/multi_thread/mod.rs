@@ -50,6 +50,7 @@ use self::idle::Idle;
 use self::park::Parker;
 use super::blocking::JobOwner;
 use super::inject::Inject;
+use super::shuffle::Shuffle;
 use super::stats::SchedulerStats;
 use super::{Config, Drivers};
 use crate::loom::AtomicU64;
@@ -95,6 +96,8 @@ pub(crate) struct MultiThread {
     pub(crate) drivers: Drivers,
     /// One `WorkerStats` per worker, written by that worker only.
     pub(crate) stats: SchedulerStats,
+    /// Each worker's `Shuffle` (empty with shuffle off), for `Handle::schedule_hash`.
+    pub(in crate::scheduler) shuffles: Box<[Arc<Shuffle>]>,
     config: Config,
 }
 

@@ -10,11 +10,13 @@ use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
 use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
+use crate::scheduler::shuffle::{self, Choice, Shuffle};
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
 use crate::scheduler::{Config, Drivers, ThreadHooks};
 use crate::task::{
     has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
 };
+use crate::util::rng::Rng;
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::future::Future;
@@ -42,7 +44,9 @@ pub(crate) struct WorkerCore {
     /// Set while the worker is in `park` (woken tasks then need no other worker notified).
     is_parked: bool,
     /// Picks the first victim of a steal.
-    rand: FastRand,
+    rand: Rng,
+    /// Shuffled scheduling's generator, if on: it then picks the steal victims too.
+    shuffle: Option<Arc<Shuffle>>,
     /// When the current busy stretch began (for the busy-time metrics).
     busy: Option<BusyClock>,
     /// Tasks queued on this core, ever (published to the stats now and then).
@@ -54,7 +58,11 @@ pub(crate) struct WorkerCore {
 pub(crate) type CoreCell = RefCell<Box<WorkerCore>>;
 
 impl WorkerCore {
-    pub(super) fn new(index: usize, run_queue: queue::Local<Arc<MultiThread>>) -> Box<WorkerCore> {
+    pub(super) fn new(
+        index: usize,
+        run_queue: queue::Local<Arc<MultiThread>>,
+        shuffle: Option<Arc<Shuffle>>,
+    ) -> Box<WorkerCore> {
         Box::new(WorkerCore {
             index,
             lifo_slot: None,
@@ -63,7 +71,8 @@ impl WorkerCore {
             polls_since_io: 0,
             is_searching: false,
             is_parked: false,
-            rand: FastRand::new(index as u32),
+            rand: Rng::new(index as u64),
+            shuffle,
             busy: None,
             local_schedules: 0,
         })
@@ -93,6 +102,8 @@ pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
         stats,
         core: RefCell::new(core),
     };
+    let shuffle = worker.core.borrow().shuffle.clone();
+    let _shuffle = shuffle.as_ref().map(shuffle::enter);
     current_core::run(&*handle, &worker.core, || {
         let _defer = DeferScope::enter();
         worker.run();
@@ -121,9 +132,13 @@ impl MultiThread {
         let (drivers, driver) = Drivers::new(&config)?;
         let mut cores = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
+        let shuffles: Box<[Arc<Shuffle>]> = match config.shuffle {
+            Some(shuffle) => (0..workers).map(|index| shuffle.for_worker(index)).collect(),
+            None => Box::new([]),
+        };
         for index in 0..workers {
             let (run_queue, steal) = queue::local();
-            cores.push(WorkerCore::new(index, run_queue));
+            cores.push(WorkerCore::new(index, run_queue, shuffles.get(index).cloned()));
             remotes.push(Remote {
                 steal,
                 parker: Parker::new(),
@@ -141,6 +156,7 @@ impl MultiThread {
             is_shutdown: AtomicBool::new(false),
             drivers,
             stats: SchedulerStats::new(workers, config.poll_time_histogram),
+            shuffles,
             config,
         });
         let enter = Arc::new(enter);
@@ -239,6 +255,16 @@ fn queue_on_core(
             handle.stats.workers[core.index].overflowed();
         }
         true
+    } else if core
+        .shuffle
+        .as_ref()
+        .is_some_and(|shuffle| shuffle.choose(Choice::LifoSlot, 2) == 1)
+    {
+        // Shuffled: this time the woken task goes to the back of the queue.
+        if core.run_queue.push_back_or_overflow(task, inject) {
+            handle.stats.workers[core.index].overflowed();
+        }
+        true
     } else {
         // The new task runs next; the one it displaces becomes stealable, so tell an idle worker.
         match core.lifo_slot.replace(task) {
@@ -327,7 +353,11 @@ impl Worker<'_> {
         let handle = self.handle;
         let mut core = self.core.borrow_mut();
         core.tick = core.tick.wrapping_add(1);
-        if core.tick % handle.config.global_queue_interval == 0 {
+        let inject_first = match &core.shuffle {
+            None => core.tick % handle.config.global_queue_interval == 0,
+            Some(shuffle) => shuffle.choose(Choice::InjectFirst, handle.config.global_queue_interval as usize) == 0,
+        };
+        if inject_first {
             // A batch, not one task: with busy tasks that keep the local queue full, a single
             // pop every 31 ticks would drain a burst of remote spawns far too slowly.
             if let Some(task) = take_from_inject(handle, &mut core) {
@@ -352,7 +382,10 @@ impl Worker<'_> {
             core.is_searching = true;
         }
         let workers = handle.remotes.len();
-        let start = core.rand.below(workers as u32) as usize;
+        let start = match &core.shuffle {
+            None => core.rand.below(workers),
+            Some(shuffle) => shuffle.choose(Choice::StealVictim, workers),
+        };
         for offset in 0..workers {
             let victim = (start + offset) % workers;
             if victim == core.index {
@@ -484,23 +517,4 @@ fn take_from_inject(handle: &MultiThread, core: &mut WorkerCore) -> Option<Notif
         }
     });
     first
-}
-
-/// A small xorshift generator for picking steal victims.
-struct FastRand(u32);
-
-impl FastRand {
-    fn new(seed: u32) -> FastRand {
-        FastRand(seed.wrapping_mul(0x9E37_79B9) | 1)
-    }
-
-    /// A number in `0..bound`.
-    fn below(&mut self, bound: u32) -> u32 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.0 = x;
-        ((u64::from(x) * u64::from(bound)) >> 32) as u32
-    }
 }
