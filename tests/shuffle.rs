@@ -7,7 +7,6 @@
 mod common;
 
 use common::{connected_pair, panic_message, watchdog, with_timeout};
-use futures::io::{AsyncReadExt, AsyncWriteExt};
 use mini::runtime::Builder;
 use mini::task::yield_now;
 use std::cell::{Cell, RefCell};
@@ -306,7 +305,7 @@ fn a_shuffled_paused_runtime_where_nothing_can_progress_fails_at_once() {
         let (_sender, receiver) = futures::channel::oneshot::channel::<()>();
         let stuck = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             runtime.block_on(async {
-                let waiting = mini::spawn(async move { receiver.await });
+                let waiting = mini::spawn(receiver);
                 waiting.await.unwrap()
             })
         }));
