@@ -35,8 +35,9 @@ pub(crate) struct WorkerCore {
     index: usize,
     lifo_slot: Option<Notified<Arc<MultiThread>>>,
     run_queue: queue::Local<Arc<MultiThread>>,
-    /// Counts calls to `next_task`, to check `inject` first every `global_queue_interval`.
-    tick: u32,
+    /// Calls to `next_task` left before it checks `inject` first: `global_queue_interval`
+    /// each time, or a drawn number when shuffled.
+    until_inject_first: u32,
     /// Polls since the reactor was last checked.
     polls_since_io: u32,
     /// Counted in `Idle`'s `searching`.
@@ -67,7 +68,7 @@ impl WorkerCore {
             index,
             lifo_slot: None,
             run_queue,
-            tick: 0,
+            until_inject_first: 1,
             polls_since_io: 0,
             is_searching: false,
             is_parked: false,
@@ -352,12 +353,14 @@ impl Worker<'_> {
     fn next_task(&self) -> Option<Notified<Arc<MultiThread>>> {
         let handle = self.handle;
         let mut core = self.core.borrow_mut();
-        core.tick = core.tick.wrapping_add(1);
-        let inject_first = match &core.shuffle {
-            None => core.tick % handle.config.global_queue_interval == 0,
-            Some(shuffle) => shuffle.choose(Choice::InjectFirst, handle.config.global_queue_interval as usize) == 0,
-        };
-        if inject_first {
+        core.until_inject_first -= 1;
+        if core.until_inject_first == 0 {
+            let interval = handle.config.global_queue_interval;
+            core.until_inject_first = match &core.shuffle {
+                None => interval,
+                // Anywhere from the next call to twice the usual interval.
+                Some(shuffle) => 1 + shuffle.choose(Choice::InjectFirst, 2 * interval as usize) as u32,
+            };
             // A batch, not one task: with busy tasks that keep the local queue full, a single
             // pop every 31 ticks would drain a burst of remote spawns far too slowly.
             if let Some(task) = take_from_inject(handle, &mut core) {
