@@ -22,7 +22,7 @@
 //! sweeps a whole existing suite.
 
 use super::Builder;
-use crate::scheduler::shuffle::Decision;
+use crate::util::shuffle::Decision;
 use std::any::Any;
 use std::future::Future;
 use std::hash::BuildHasher;

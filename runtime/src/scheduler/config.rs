@@ -38,9 +38,9 @@ pub(crate) struct ShuffleConfig {
 impl ShuffleConfig {
     /// The `Shuffle` of worker `index`: worker 0 draws from the seed itself, the others from
     /// seeds derived from it.
-    pub(crate) fn for_worker(&self, index: usize) -> Arc<super::shuffle::Shuffle> {
+    pub(crate) fn for_worker(&self, index: usize) -> Arc<crate::util::shuffle::Shuffle> {
         let seed = self.seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        super::shuffle::Shuffle::new(seed, self.keep_log)
+        crate::util::shuffle::Shuffle::new(seed, self.keep_log)
     }
 }
 

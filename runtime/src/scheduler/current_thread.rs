@@ -37,7 +37,6 @@
 use super::blocking::JobOwner;
 use super::current_core::{self, RunsCore};
 use super::inject::Inject;
-use super::shuffle::{self, Choice, Shuffle};
 use super::stats::{BusyClock, SchedulerStats};
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
@@ -46,6 +45,7 @@ use crate::task::{
     has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
 };
 use crate::time::timers::{TimerDriver, Timers};
+use crate::util::shuffle::{self, Choice, Shuffle};
 use crate::util::thread_id;
 use crate::util::thread_waker::current_thread_waker;
 use parking_lot::Mutex;

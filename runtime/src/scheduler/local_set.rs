@@ -6,9 +6,9 @@
 //! `Notified` pointers travel: a task woken from another thread is queued in `SetScheduler::queue`
 //! under a lock, and the waker of whoever is polling `run_until` is woken to come and run it.
 
-use super::shuffle::{self, Choice};
 use super::task_queue::TaskQueue;
 use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
+use crate::util::shuffle::{self, Choice};
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::fmt;

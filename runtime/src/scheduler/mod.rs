@@ -19,7 +19,6 @@ mod drivers;
 mod inject;
 pub(crate) mod local_set;
 mod multi_thread;
-pub(crate) mod shuffle;
 pub(crate) mod stall_report;
 pub(crate) mod stats;
 mod task_queue;
@@ -121,7 +120,7 @@ impl Scheduler {
     }
 
     /// Each worker's `Shuffle`, in worker order; empty with shuffle off.
-    pub(crate) fn shuffles(&self) -> &[Arc<shuffle::Shuffle>] {
+    pub(crate) fn shuffles(&self) -> &[Arc<crate::util::shuffle::Shuffle>] {
         each_flavor!(self, scheduler => &scheduler.shuffles)
     }
 

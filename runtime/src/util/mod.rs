@@ -3,6 +3,7 @@
 #[cfg(all(test, loom))]
 pub(crate) mod flag_waker;
 pub(crate) mod rng;
+pub(crate) mod shuffle;
 pub(crate) mod slab;
 pub(crate) mod thread_id;
 pub(crate) mod thread_stack;

@@ -1,7 +1,7 @@
 //! Waking a batch of wakers taken out from under a lock (the reactor's, the timers', a signal's),
 //! in a shuffled order where a shuffled scheduler runs (`scheduler/shuffle.rs`).
 
-use crate::scheduler::shuffle;
+use crate::util::shuffle;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
 

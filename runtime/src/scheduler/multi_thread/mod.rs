@@ -50,13 +50,13 @@ use self::idle::Idle;
 use self::park::Parker;
 use super::blocking::JobOwner;
 use super::inject::Inject;
-use super::shuffle::Shuffle;
 use super::stats::SchedulerStats;
 use super::{Config, Drivers};
 use crate::loom::AtomicU64;
 use crate::reactor::Driver;
 use crate::task::OwnedTasks;
 use crate::time::timers::{TimerDriver, Timers};
+use crate::util::shuffle::Shuffle;
 use crate::util::thread_waker::current_thread_waker;
 use parking_lot::Mutex;
 use std::future::Future;
@@ -97,7 +97,7 @@ pub(crate) struct MultiThread {
     /// One `WorkerStats` per worker, written by that worker only.
     pub(crate) stats: SchedulerStats,
     /// Each worker's `Shuffle` (empty with shuffle off), for `Handle::schedule_hash`.
-    pub(in crate::scheduler) shuffles: Box<[Arc<Shuffle>]>,
+    pub(super) shuffles: Box<[Arc<Shuffle>]>,
     config: Config,
 }
 

@@ -10,13 +10,13 @@ use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
 use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
-use crate::scheduler::shuffle::{self, Choice, Shuffle};
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
 use crate::scheduler::{Config, Drivers, ThreadHooks};
 use crate::task::{
     has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
 };
 use crate::util::rng::Rng;
+use crate::util::shuffle::{self, Choice, Shuffle};
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::future::Future;

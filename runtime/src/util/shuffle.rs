@@ -22,7 +22,8 @@
 //!
 //! # Whose generator
 //!
-//! A scheduler's core owns its `Shuffle` and makes its choices through it. While a core runs,
+//! A scheduler's core owns its `Shuffle` and makes its choices through it (it lives down here
+//! with the primitives because the batch wakes of `wake_all.rs` use it too). While a core runs,
 //! its thread points at the `Shuffle` (`enter`), so that code that does not know the scheduler
 //! (the batch wakes, a `LocalSet`) draws from the same generator. With shuffle off the pointer is
 //! null and each batch pays one thread-local load.
