@@ -185,3 +185,61 @@ fn async_channel_async_lock_and_event_listener_work_across_workers_and_the_block
         waiter.await.unwrap();
     })
 }
+
+// On a current-thread runtime, as `#[mini::test]`s: CI also runs these under a sweep of shuffled
+// schedules (`MINI_TEST_SEEDS`), so they assert only what holds in every order.
+
+#[mini::test]
+async fn each_futures_channel_keeps_its_own_order_whatever_the_schedule() {
+    let _watchdog = watchdog("each_futures_channel_keeps_its_own_order_whatever_the_schedule");
+    let (a_sender, a) = mpsc::unbounded::<(char, u32)>();
+    let (b_sender, b) = mpsc::channel::<(char, u32)>(2);
+    let producers = [
+        mini::spawn(async move {
+            for i in 0..50 {
+                a_sender.unbounded_send(('a', i)).unwrap();
+                if i % 7 == 0 {
+                    mini::task::yield_now().await;
+                }
+            }
+        }),
+        mini::spawn(async move {
+            let mut b_sender = b_sender;
+            for i in 0..50 {
+                b_sender.send(('b', i)).await.unwrap(); // bounded: waits for the reader
+            }
+        }),
+    ];
+    let merged: Vec<_> = futures::stream::select(a, b).collect().await;
+    for producer in producers {
+        producer.await.unwrap();
+    }
+    for channel in ['a', 'b'] {
+        let numbers: Vec<u32> = merged.iter().filter(|(c, _)| *c == channel).map(|(_, i)| *i).collect();
+        assert_eq!(numbers, (0..50).collect::<Vec<_>>(), "channel {channel} in its send order");
+    }
+}
+
+#[mini::test(start_paused = true)]
+async fn select_and_join_over_mini_timers_and_tasks_in_paused_time() {
+    let _watchdog = watchdog("select_and_join_over_mini_timers_and_tasks_in_paused_time");
+    let start = mini::time::Instant::now();
+    let soon = mini::time::sleep(Duration::from_millis(5)).fuse();
+    let late = mini::time::sleep(Duration::from_secs(60)).fuse();
+    futures::pin_mut!(soon, late);
+    let winner = futures::select! {
+        () = late => "late",
+        () = soon => "soon",
+    };
+    assert_eq!(winner, "soon");
+    let (sum, ()) = futures::join!(
+        mini::spawn(async {
+            mini::time::sleep(Duration::from_millis(20)).await;
+            20
+        }),
+        mini::time::sleep(Duration::from_millis(30)),
+    );
+    assert_eq!(sum.unwrap(), 20);
+    let elapsed = start.elapsed();
+    assert!(elapsed >= Duration::from_millis(35) && elapsed < Duration::from_secs(60), "{elapsed:?}");
+}

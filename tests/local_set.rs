@@ -169,3 +169,71 @@ fn spawn_local_outside_a_local_set_on_a_multi_threaded_runtime_points_at_local_s
     });
     assert!(message.contains("LocalSet"), "unexpected message: {message}");
 }
+
+// On a current-thread runtime, as `#[mini::test]`s: CI also runs these under a sweep of shuffled
+// schedules (`MINI_TEST_SEEDS`), so they assert nothing about the order of independent tasks.
+
+#[mini::test]
+async fn local_tasks_share_rc_state_and_hand_messages_along_a_chain() {
+    let _watchdog = watchdog("local_tasks_share_rc_state_and_hand_messages_along_a_chain");
+    let local = LocalSet::new();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    local
+        .run_until(async {
+            // Each link adds its number and passes the sum on: the chain fixes the order.
+            let (first, mut previous) = futures::channel::oneshot::channel::<u32>();
+            let mut links = Vec::new();
+            for link in 1..=5u32 {
+                let (next, receiver) = futures::channel::oneshot::channel();
+                let seen = seen.clone();
+                let input = std::mem::replace(&mut previous, receiver);
+                links.push(spawn_local(async move {
+                    let sum = input.await.expect("the previous link") + link;
+                    seen.borrow_mut().push(link);
+                    next.send(sum).expect("the next link waits");
+                }));
+            }
+            first.send(0).unwrap();
+            assert_eq!(previous.await.unwrap(), 15);
+            for link in links {
+                link.await.unwrap();
+            }
+        })
+        .await;
+    assert_eq!(*seen.borrow(), [1, 2, 3, 4, 5]);
+}
+
+#[mini::test]
+async fn local_tasks_on_a_current_thread_runtime_use_its_sockets_and_timers() {
+    let _watchdog = watchdog("local_tasks_on_a_current_thread_runtime_use_its_sockets_and_timers");
+    let local = LocalSet::new();
+    local
+        .run_until(async {
+            let (listener, addr) = bind_loopback().await;
+            let server = spawn_local(async move {
+                let (stream, _) = listener.accept().await.expect("accept");
+                echo(stream).await.expect("echo")
+            });
+            let clients: Vec<_> = (0..3u8)
+                .map(|i| {
+                    spawn_local(async move {
+                        let message = Rc::new(vec![i; 64]);
+                        mini::time::sleep(Duration::from_millis(u64::from(i))).await;
+                        let mut stream = TcpStream::connect(addr).await.expect("connect");
+                        stream.write_all(&message).await.expect("write");
+                        let mut back = vec![0u8; message.len()];
+                        stream.read_exact(&mut back).await.expect("read");
+                        back == *message
+                    })
+                })
+                .collect();
+            // The server echoes one connection; the others are refused only by its end.
+            let first = futures::future::select_all(clients).await;
+            assert!(first.0.expect("a client"), "the echo came back intact");
+            for client in first.2 {
+                client.abort();
+            }
+            assert_eq!(server.await.expect("the server"), 64);
+        })
+        .await;
+}
