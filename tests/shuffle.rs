@@ -381,3 +381,29 @@ fn a_bad_seed_variable_is_a_clear_error() {
     assert!(!output.status.success());
     assert!(stderr.contains("MINI_SEED=\"seven\" is not a number"), "{stderr}");
 }
+
+#[mini::test]
+#[ignore = "run by a_plain_mini_test_runs_once_per_seed_when_the_seed_variables_are_set"]
+async fn a_plain_mini_test_that_says_when_it_runs() {
+    println!("mini-test-run: hash {:?}", mini::runtime::Handle::current().schedule_hash());
+}
+
+#[test]
+fn a_plain_mini_test_runs_once_per_seed_when_the_seed_variables_are_set() {
+    let runs = |env: &[(&str, &str)]| {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command.args(["a_plain_mini_test_that_says_when_it_runs", "--exact", "--ignored", "--nocapture"]);
+        for variable in ["MINI_SEED", "MINI_TEST_SEEDS", "MINI_CHECK_DETERMINISM"] {
+            command.env_remove(variable);
+        }
+        let output = command.envs(env.iter().copied()).output().unwrap();
+        assert!(output.status.success(), "{}", printed(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        stdout.lines().filter(|line| line.starts_with("mini-test-run:")).map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(runs(&[]), ["mini-test-run: hash None"], "no variable: one run, not shuffled");
+    let swept = runs(&[("MINI_TEST_SEEDS", "7")]);
+    assert_eq!(swept.len(), 7, "{swept:?}");
+    assert!(swept.iter().all(|line| line.contains("Some(")), "shuffled: {swept:?}");
+    assert_eq!(runs(&[("MINI_SEED", "5")]).len(), 1);
+}
