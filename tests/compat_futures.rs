@@ -216,7 +216,11 @@ async fn each_futures_channel_keeps_its_own_order_whatever_the_schedule() {
     }
     for channel in ['a', 'b'] {
         let numbers: Vec<u32> = merged.iter().filter(|(c, _)| *c == channel).map(|(_, i)| *i).collect();
-        assert_eq!(numbers, (0..50).collect::<Vec<_>>(), "channel {channel} in its send order");
+        assert_eq!(
+            numbers,
+            (0..50).collect::<Vec<_>>(),
+            "channel {channel} in its send order"
+        );
     }
 }
 
@@ -241,5 +245,8 @@ async fn select_and_join_over_mini_timers_and_tasks_in_paused_time() {
     );
     assert_eq!(sum.unwrap(), 20);
     let elapsed = start.elapsed();
-    assert!(elapsed >= Duration::from_millis(35) && elapsed < Duration::from_secs(60), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(35) && elapsed < Duration::from_secs(60),
+        "{elapsed:?}"
+    );
 }

@@ -385,25 +385,89 @@ fn a_bad_seed_variable_is_a_clear_error() {
 #[mini::test]
 #[ignore = "run by a_plain_mini_test_runs_once_per_seed_when_the_seed_variables_are_set"]
 async fn a_plain_mini_test_that_says_when_it_runs() {
-    println!("mini-test-run: hash {:?}", mini::runtime::Handle::current().schedule_hash());
+    println!(
+        "mini-test-run: hash {:?}",
+        mini::runtime::Handle::current().schedule_hash()
+    );
 }
 
 #[test]
 fn a_plain_mini_test_runs_once_per_seed_when_the_seed_variables_are_set() {
     let runs = |env: &[(&str, &str)]| {
         let mut command = Command::new(std::env::current_exe().unwrap());
-        command.args(["a_plain_mini_test_that_says_when_it_runs", "--exact", "--ignored", "--nocapture"]);
+        command.args([
+            "a_plain_mini_test_that_says_when_it_runs",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ]);
         for variable in ["MINI_SEED", "MINI_TEST_SEEDS", "MINI_CHECK_DETERMINISM"] {
             command.env_remove(variable);
         }
         let output = command.envs(env.iter().copied()).output().unwrap();
         assert!(output.status.success(), "{}", printed(&output));
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        stdout.lines().filter(|line| line.starts_with("mini-test-run:")).map(str::to_owned).collect::<Vec<_>>()
+        stdout
+            .lines()
+            .filter(|line| line.starts_with("mini-test-run:"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     };
-    assert_eq!(runs(&[]), ["mini-test-run: hash None"], "no variable: one run, not shuffled");
+    assert_eq!(
+        runs(&[]),
+        ["mini-test-run: hash None"],
+        "no variable: one run, not shuffled"
+    );
     let swept = runs(&[("MINI_TEST_SEEDS", "7")]);
     assert_eq!(swept.len(), 7, "{swept:?}");
     assert!(swept.iter().all(|line| line.contains("Some(")), "shuffled: {swept:?}");
     assert_eq!(runs(&[("MINI_SEED", "5")]).len(), 1);
+}
+
+#[mini::test(shuffle)]
+#[ignore = "run by the_determinism_check_names_where_two_runs_split"]
+async fn a_shuffled_test_that_waits_on_a_std_thread() {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let setter = std::thread::spawn({
+        let flag = flag.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(2));
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    // Two tasks poll the flag: how many rounds they make depends on the thread's timing.
+    let pollers: Vec<_> = (0..2)
+        .map(|_| {
+            let flag = flag.clone();
+            mini::spawn(async move {
+                while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for poller in pollers {
+        poller.await.unwrap();
+    }
+    setter.join().unwrap();
+}
+
+#[test]
+fn the_determinism_check_names_where_two_runs_split() {
+    // Two runs of the pollers make the same number of rounds only by a rare chance: try thrice.
+    let printed = (0..3)
+        .map(|_| {
+            let output = run_planted(
+                "a_shuffled_test_that_waits_on_a_std_thread",
+                &[("MINI_SEED", "3"), ("MINI_CHECK_DETERMINISM", "1")],
+            );
+            printed(&output)
+        })
+        .find(|printed| printed.contains("is not deterministic"))
+        .expect("the check caught none of three runs whose wakes come from a thread");
+    assert!(
+        printed.contains("mini: MINI_SEED=3 is not deterministic: its two runs split at decision #"),
+        "{printed}"
+    );
+    assert!(printed.contains("mini: test failed with MINI_SEED=3"), "{printed}");
 }

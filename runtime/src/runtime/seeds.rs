@@ -137,10 +137,13 @@ fn run_seed<R, Fut: Future<Output = R>>(
     };
     let second_log = second.log.expect("the same builder keeps a log again");
     if let Some(split) = first_split(first_log, &second_log) {
-        return Err(Box::new(format!(
+        let message = format!(
             "mini: {SEED_ENV}={seed} is not deterministic: its two runs split at {split} (a wake \
              from another thread, real I/O timing, or non-determinism in the test itself)"
-        )));
+        );
+        // Said here: the failure is resumed without running the panic hook.
+        eprintln!("{message}");
+        return Err(Box::new(message));
     }
     first.output
 }
