@@ -471,3 +471,21 @@ fn the_determinism_check_names_where_two_runs_split() {
     );
     assert!(printed.contains("mini: test failed with MINI_SEED=3"), "{printed}");
 }
+
+#[mini::test(shuffle)]
+#[ignore = "run by a_test_that_returns_an_error_prints_its_seed_too"]
+async fn a_shuffled_test_that_returns_an_error() -> Result<(), String> {
+    Err("planted error".to_owned())
+}
+
+#[test]
+fn a_test_that_returns_an_error_prints_its_seed_too() {
+    let output = run_planted("a_shuffled_test_that_returns_an_error", &[("MINI_SEED", "11")]);
+    let printed = printed(&output);
+    assert!(!output.status.success(), "{printed}");
+    assert!(
+        printed.contains("mini: test failed with MINI_SEED=11; rerun with MINI_SEED=11 to reproduce"),
+        "{printed}"
+    );
+    assert!(printed.contains("planted error"), "{printed}");
+}
