@@ -551,18 +551,22 @@ mod loom_models {
     #[test]
     fn loom_remote_spawn_racing_park_wakes_the_runtime() {
         loom::model(|| {
-            let handle = CurrentThread::new(Config::default()).unwrap();
-            let spawner = {
-                let handle = handle.clone();
-                thread::spawn(move || drop(handle.spawn(async {}, crate::task::SpawnSite::caller())))
-            };
-            let blocks = handle.prepare_park();
-            spawner.join().unwrap();
-            assert!(
-                !blocks || handle.drivers.reactor.take_unpark(),
-                "the runtime would sleep with a task queued"
-            );
-            handle.inject.close();
+            // Building a whole runtime takes more stack than loom gives its model's first thread.
+            let model = thread::Builder::new().stack_size(1 << 20).spawn(|| {
+                let handle = CurrentThread::new(Config::default()).unwrap();
+                let spawner = {
+                    let handle = handle.clone();
+                    thread::spawn(move || drop(handle.spawn(async {}, crate::task::SpawnSite::caller())))
+                };
+                let blocks = handle.prepare_park();
+                spawner.join().unwrap();
+                assert!(
+                    !blocks || handle.drivers.reactor.take_unpark(),
+                    "the runtime would sleep with a task queued"
+                );
+                handle.inject.close();
+            });
+            model.unwrap().join().unwrap();
         });
     }
 }
