@@ -8,6 +8,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+// Backing off (and optionally shedding) when `accept` runs out of fds.
+mod accept_backoff;
 mod addr;
 // The tokio-io and hyper adapters, each behind its feature (hyper's is public as `hyper_rt`).
 mod compat;
@@ -22,6 +24,7 @@ mod tcp;
 mod udp;
 pub mod unix;
 
+pub use accept_backoff::FdExhaustion;
 pub use addr::{lookup_host, ToSocketAddrs};
 #[cfg(feature = "hyper")]
 pub use compat::hyper as hyper_rt;

@@ -1,6 +1,7 @@
 //! `TcpListener`: a bound, listening socket whose `accept` waits on the reactor.
 
 use super::TcpStream;
+use crate::accept_backoff::{AcceptBackoff, FdExhaustion};
 use crate::addr::{each_addr, ToSocketAddrs};
 use crate::sys;
 use futures_core::Stream;
@@ -37,31 +38,26 @@ const BACKLOG: libc::c_int = 1024;
 /// The socket is non-blocking and close-on-exec, with `SO_REUSEADDR` so that a restarted server
 /// can bind while old connections linger in `TIME_WAIT`.
 ///
-/// `accept` returns errors it cannot recover from itself, such as `EMFILE` when the process is out
-/// of fds. The pending connection stays queued (and the listener readable), so retrying at once
-/// would spin the CPU until an fd frees up: a robust accept loop pauses on `EMFILE`/`ENFILE`,
-/// and skips connections that died before they were accepted:
+/// `accept` returns the errors it meets, and recovers from running out of fds by itself: after
+/// `EMFILE`/`ENFILE` (or `ENOBUFS`/`ENOMEM`) the next `accept` waits before it retries (5 ms,
+/// doubling up to 1 s; see [`poll_accept`](TcpListener::poll_accept)). So the plain loop that
+/// logs an error and goes on neither spins while starved nor needs its own pause:
 ///
 /// ```no_run
-/// use std::time::Duration;
 /// # async fn handle(_stream: mini_net::TcpStream) {}
-/// # async fn serve(listener: mini_net::TcpListener) -> std::io::Result<()> {
+/// # async fn serve(listener: mini_net::TcpListener) {
 /// loop {
 ///     match listener.accept().await {
 ///         Ok((stream, _peer)) => drop(mini_runtime::spawn(handle(stream))),
-///         // Out of fds (this process, or the whole system): wait for some to close.
-///         Err(error) if matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-///             mini_runtime::time::sleep(Duration::from_millis(100)).await;
-///         }
-///         // The client reset the connection before we accepted it: nothing to do.
-///         Err(error) if error.kind() == std::io::ErrorKind::ConnectionAborted => {}
-///         Err(error) => return Err(error),
+///         // Out of fds, or a client that reset before it was accepted: log and go on.
+///         Err(error) => eprintln!("accept: {error}"),
 ///     }
 /// }
 /// # }
 /// ```
 pub struct TcpListener {
     io: AsyncFd<std::net::TcpListener>,
+    backoff: AcceptBackoff,
 }
 
 impl TcpListener {
@@ -87,6 +83,7 @@ impl TcpListener {
         sys::listen(fd.as_fd(), backlog)?;
         Ok(TcpListener {
             io: AsyncFd::new(std::net::TcpListener::from(fd))?,
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -98,11 +95,33 @@ impl TcpListener {
     }
 
     /// Polls for a connection; the task is woken when one arrives.
+    ///
+    /// Out of fds (`EMFILE`, `ENFILE`) or memory (`ENOBUFS`, `ENOMEM`), it returns the error and
+    /// the next call waits before it tries again: 5 ms, doubling after each further failure up to
+    /// 1 s, reset by a success. An accept loop that logs the error and goes on (as most do)
+    /// therefore costs almost no CPU while starved and recovers on its own.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (fd, peer) = ready!(self.io.poll_read_with(cx, |listener| sys::accept(listener.as_fd())))?;
+        let accept = |cx: &mut Context<'_>| self.io.poll_read_with(cx, |listener| sys::accept(listener.as_fd()));
+        let (fd, peer) = ready!(self.backoff.poll_accept(cx, accept))?;
         // Registered with the listener's runtime, wherever this is polled.
         let io = self.io.new_sibling(std::net::TcpStream::from(fd))?;
         Poll::Ready(Ok((TcpStream::from_accepted(io), peer)))
+    }
+
+    /// What to do with queued connections while the process is out of fds: leave them queued
+    /// ([`FdExhaustion::Wait`], the default) or accept and close them at once
+    /// ([`FdExhaustion::Shed`]), with an fd kept in reserve for that (opened here).
+    ///
+    /// # Errors
+    /// If the reserve fd (`/dev/null`) cannot be opened.
+    pub fn set_fd_exhaustion(&self, policy: FdExhaustion) -> io::Result<()> {
+        self.backoff.set_fd_exhaustion(policy)
+    }
+
+    /// How many accepts failed for lack of fds or memory (each made the next one wait), and how
+    /// many connections were shed ([`FdExhaustion::Shed`]), since the listener was made.
+    pub fn fd_exhaustion_counts(&self) -> (u64, u64) {
+        (self.backoff.exhausted_count(), self.backoff.shed_count())
     }
 
     /// The connections as a [`Stream`](futures_core::Stream) that never ends.
@@ -135,6 +154,7 @@ impl TcpListener {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
             io: AsyncFd::new(listener)?,
+            backoff: AcceptBackoff::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! `UnixListener`: a listening Unix-domain socket whose `accept` waits on the reactor.
 
 use super::UnixStream;
+use crate::accept_backoff::{AcceptBackoff, FdExhaustion};
 use mini_runtime::io::AsyncFd;
 use std::fmt;
 use std::future::poll_fn;
@@ -39,6 +40,7 @@ use std::task::{ready, Context, Poll};
 /// path that exists fails with `AddrInUse`.
 pub struct UnixListener {
     io: AsyncFd<net::UnixListener>,
+    backoff: AcceptBackoff,
 }
 
 impl UnixListener {
@@ -67,14 +69,32 @@ impl UnixListener {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
 
-    /// Polls for a connection; the task is woken when one arrives.
+    /// Polls for a connection; the task is woken when one arrives. Out of fds or memory, it
+    /// returns the error and the next call waits before it retries, as
+    /// [`TcpListener::poll_accept`](crate::TcpListener::poll_accept) does.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         // `std` accepts with `SOCK_CLOEXEC`; the stream is made non-blocking before it is used.
-        let (stream, peer) = ready!(self.io.poll_read_with(cx, |listener| listener.accept()))?;
+        let accept = |cx: &mut Context<'_>| self.io.poll_read_with(cx, |listener| listener.accept());
+        let (stream, peer) = ready!(self.backoff.poll_accept(cx, accept))?;
         stream.set_nonblocking(true)?;
         // Registered with the listener's runtime, wherever this is polled.
         let io = self.io.new_sibling(stream)?;
         Poll::Ready(Ok((UnixStream::from_registered(io), peer)))
+    }
+
+    /// What to do with queued connections while the process is out of fds; see
+    /// [`TcpListener::set_fd_exhaustion`](crate::TcpListener::set_fd_exhaustion).
+    ///
+    /// # Errors
+    /// If the reserve fd (`/dev/null`) cannot be opened.
+    pub fn set_fd_exhaustion(&self, policy: FdExhaustion) -> io::Result<()> {
+        self.backoff.set_fd_exhaustion(policy)
+    }
+
+    /// Accepts failed for lack of fds or memory, and connections shed; see
+    /// [`TcpListener::fd_exhaustion_counts`](crate::TcpListener::fd_exhaustion_counts).
+    pub fn fd_exhaustion_counts(&self) -> (u64, u64) {
+        (self.backoff.exhausted_count(), self.backoff.shed_count())
     }
 
     /// The address the listener is bound to.
@@ -90,6 +110,7 @@ impl UnixListener {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
             io: AsyncFd::new(listener)?,
+            backoff: AcceptBackoff::default(),
         })
     }
 
