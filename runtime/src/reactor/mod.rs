@@ -99,7 +99,8 @@ impl Reactor {
         let driver = Driver {
             reactor: reactor.clone(),
             events: Events::with_capacity(EVENTS_CAPACITY),
-            wake_list: Vec::new(),
+            // Its largest size from the start: grown in a burst, it would sit high in the heap.
+            wake_list: Vec::with_capacity(EVENTS_CAPACITY),
         };
         Ok((reactor, driver))
     }

@@ -38,6 +38,7 @@ use super::blocking::JobOwner;
 use super::current_core::{self, RunsCore};
 use super::inject::Inject;
 use super::stats::{BusyClock, SchedulerStats};
+use super::task_queue::release_burst_capacity;
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
@@ -395,6 +396,7 @@ impl Core {
         if handle.prepare_park() {
             let stats = &handle.stats;
             // It parks with an empty local queue.
+            release_burst_capacity(&mut self.local_queue.borrow_mut());
             stats.workers[0].record_local_queue_depth(0);
             stats.workers[0].periodic_update(self.local_schedules.get());
             stats.workers[0].parking(&self.busy.get());

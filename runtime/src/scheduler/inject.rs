@@ -70,7 +70,7 @@ impl<S: 'static> Inject<S> {
         }
         let mut queue = self.queue.lock();
         let before = queue.len();
-        queue.pop_batch(max).for_each(sink);
+        queue.pop_batch(max, sink);
         self.len.store(queue.len(), SeqCst);
         before - queue.len()
     }

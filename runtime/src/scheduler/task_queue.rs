@@ -13,6 +13,18 @@
 
 use std::collections::VecDeque;
 
+/// A run queue longer than this grew in a burst: once empty, it gives the memory back.
+const BURST_CAPACITY: usize = 1024;
+
+/// Replaces an empty queue that a burst made large with a new, empty one: a fresh allocation
+/// rather than a shrink in place, so that the old one (made late in the burst, high in the
+/// heap) does not keep malloc from returning the memory freed below it.
+pub(crate) fn release_burst_capacity<T>(queue: &mut VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > BURST_CAPACITY {
+        *queue = VecDeque::new();
+    }
+}
+
 pub(crate) struct TaskQueue<T> {
     tasks: VecDeque<T>,
     closed: bool,
@@ -45,8 +57,11 @@ impl<T> TaskQueue<T> {
         Ok(())
     }
 
+    /// The oldest task; the queue gives back the memory of a burst once this empties it.
     pub(crate) fn pop(&mut self) -> Option<T> {
-        self.tasks.pop_front()
+        let task = self.tasks.pop_front();
+        release_burst_capacity(&mut self.tasks);
+        task
     }
 
     /// Takes the task at `index` (from the front), the last one taking its place: for a
@@ -55,10 +70,12 @@ impl<T> TaskQueue<T> {
         self.tasks.swap_remove_back(index)
     }
 
-    /// Takes up to `max` tasks from the front.
-    pub(crate) fn pop_batch(&mut self, max: usize) -> std::collections::vec_deque::Drain<'_, T> {
+    /// Hands up to `max` tasks from the front to `sink`; the queue gives back the memory of a
+    /// burst once this empties it.
+    pub(crate) fn pop_batch(&mut self, max: usize, sink: impl FnMut(T)) {
         let count = max.min(self.tasks.len());
-        self.tasks.drain(..count)
+        self.tasks.drain(..count).for_each(sink);
+        release_burst_capacity(&mut self.tasks);
     }
 
     pub(crate) fn len(&self) -> usize {
