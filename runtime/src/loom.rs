@@ -55,3 +55,19 @@ impl<T> UnsafeCell<T> {
         f(self.0.get())
     }
 }
+
+/// `loom::model`, with `body` on a loom thread of a 1 MiB stack: the runtime's structures (the
+/// timer wheel, the slabs' page tables) are built on the stack and outgrow the small one loom
+/// gives a model's first thread.
+#[cfg(all(test, loom))]
+pub(crate) fn model(body: impl Fn() + Send + Sync + 'static) {
+    let body = std::sync::Arc::new(body);
+    loom::model(move || {
+        let body = body.clone();
+        let thread = loom::thread::Builder::new().stack_size(1 << 20).spawn(move || body());
+        thread
+            .expect("start the model's thread")
+            .join()
+            .expect("the model's thread");
+    });
+}

@@ -106,10 +106,13 @@ impl<T: AsFd> AsyncFd<T> {
         self.inner.take().expect("present until into_inner")
     }
 
+    /// The last use of the registration: from `drop`, or from `into_inner`, which takes `inner`
+    /// so that `drop` does not come here again.
     fn deregister(&self) {
         if let Some(inner) = &self.inner {
             // Fails only if the fd is no longer in the epoll set, which nothing here can cause.
-            let _ = self.registration.deregister(inner.as_fd());
+            // SAFETY: the callers use the registration no more (see above).
+            let _ = unsafe { self.registration.deregister(inner.as_fd()) };
         }
     }
 

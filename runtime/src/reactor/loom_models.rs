@@ -29,7 +29,7 @@ fn deliver(io: &Arc<FdState>, ready: Ready) -> thread::JoinHandle<()> {
 
 #[test]
 fn loom_event_racing_waker_registration_is_not_lost() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let io = Arc::new(FdState::new());
         let woken = Arc::new(AtomicBool::new(false));
         let reactor = deliver(&io, Ready::READABLE);
@@ -44,7 +44,7 @@ fn loom_event_racing_waker_registration_is_not_lost() {
 
 #[test]
 fn loom_event_racing_clear_readiness_is_kept() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let io = Arc::new(FdState::new());
         io.set_readiness(Ready::READABLE, &mut Vec::new());
         let mut cx = Context::from_waker(Waker::noop());
@@ -65,7 +65,7 @@ fn loom_event_racing_clear_readiness_is_kept() {
 
 #[test]
 fn loom_clearing_read_readiness_keeps_write_readiness_and_closed_flags() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let io = Arc::new(FdState::new());
         io.set_readiness(Ready::READABLE | Ready::WRITABLE | Ready::READ_CLOSED, &mut Vec::new());
         let mut cx = Context::from_waker(Waker::noop());
@@ -98,7 +98,7 @@ fn dispatch_on_driver(reactor: &std::sync::Arc<Reactor>, token: u64, events: lib
 
 #[test]
 fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_its_slot() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let (old_fd, new_fd) = (eventfd(), eventfd());
         let old = Registration::new(&reactor, old_fd.as_fd()).unwrap();
@@ -109,7 +109,8 @@ fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_it
             .is_pending());
         // The driver got an event for the old fd just before the owner closed it ...
         let driver = dispatch_on_driver(&reactor, old.token(), libc::EPOLLIN);
-        old.deregister(old_fd.as_fd()).unwrap();
+        // SAFETY: the registration's last use.
+        unsafe { old.deregister(old_fd.as_fd()) }.unwrap();
         drop((old, old_fd));
         // ... and a new fd may be registered in the same slot meanwhile.
         let new = Registration::new(&reactor, new_fd.as_fd()).unwrap();
@@ -119,13 +120,14 @@ fn loom_a_stale_event_racing_deregistration_never_reaches_the_registration_in_it
                 .is_pending(),
             "the old fd's event made the new registration readable"
         );
-        new.deregister(new_fd.as_fd()).unwrap();
+        // SAFETY: the registration's last use.
+        unsafe { new.deregister(new_fd.as_fd()) }.unwrap();
     });
 }
 
 #[test]
 fn loom_an_event_right_after_registration_is_seen_by_the_first_poll() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let fd = eventfd();
         let registration = Registration::new(&reactor, fd.as_fd()).unwrap();
@@ -138,13 +140,14 @@ fn loom_an_event_right_after_registration_is_seen_by_the_first_poll() {
             .is_ready();
         driver.join().unwrap();
         assert!(ready || woken.load(SeqCst), "the first event was lost");
-        registration.deregister(fd.as_fd()).unwrap();
+        // SAFETY: the registration's last use.
+        unsafe { registration.deregister(fd.as_fd()) }.unwrap();
     });
 }
 
 #[test]
 fn loom_registration_racing_shutdown_is_refused_or_woken_with_an_error() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let fd = eventfd();
         let shutdown = {
@@ -174,7 +177,8 @@ fn loom_registration_racing_shutdown_is_refused_or_woken_with_an_error() {
                 matches!(again, std::task::Poll::Ready(Err(_))),
                 "I/O after shutdown must fail"
             );
-            registration.deregister(fd.as_fd()).unwrap();
+            // SAFETY: the registration's last use.
+            unsafe { registration.deregister(fd.as_fd()) }.unwrap();
         }
     });
 }

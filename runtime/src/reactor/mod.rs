@@ -35,6 +35,7 @@ use crate::sys::epoll::{self, Event, Events};
 use crate::util::slab::{Key, Slab};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -57,7 +58,10 @@ pub(crate) struct Reactor {
 }
 
 struct Registrations {
-    slab: Slab<Arc<FdState>>,
+    /// Each registered fd's state, in place: `Registration`s point into their slots (a slot's
+    /// value never moves while stored), so registering allocates nothing per fd, and the pages
+    /// of a burst go back when it is over (`util/slab.rs`).
+    slab: Slab<FdState>,
     is_shutdown: bool,
     /// What `RuntimeMetrics` reads, counted under this lock, which each of these takes anyway.
     counts: IoCounts,
@@ -105,18 +109,20 @@ impl Reactor {
         Ok((reactor, driver))
     }
 
-    /// Starts watching `fd` (edge-triggered, for `IN | OUT | RDHUP`): its events go to the new
-    /// `FdState`, filed under the returned key. The caller must deregister it before closing it
+    /// Starts watching `fd` (edge-triggered, for `IN | OUT | RDHUP`): its events go to a new
+    /// `FdState` in the slab, filed under the returned key, at the returned address, which stays
+    /// valid until `deregister(key)`. The caller must deregister it before closing it
     /// (`Registration` does).
-    pub(super) fn add(&self, fd: BorrowedFd<'_>) -> io::Result<(Arc<FdState>, Key)> {
-        let io = Arc::new(FdState::new());
-        let key = {
+    pub(super) fn add(&self, fd: BorrowedFd<'_>) -> io::Result<(NonNull<FdState>, Key)> {
+        let (io, key) = {
             let mut registrations = self.registrations.lock();
             if registrations.is_shutdown {
                 return Err(shutdown_error());
             }
             registrations.counts.registered += 1;
-            registrations.slab.insert(io.clone())
+            let key = registrations.slab.insert(FdState::new());
+            let io = NonNull::from(registrations.slab.get(key).expect("just stored"));
+            (io, key)
         };
         if let Err(error) = epoll::epoll_add(self.epoll.as_fd(), fd, key.to_u64()) {
             self.registrations.lock().slab.remove(key);

@@ -61,7 +61,9 @@ impl RuntimeMetrics {
         self.scheduler.stats().workers.len()
     }
 
-    /// Tasks spawned and not yet completed (blocking jobs are not counted).
+    /// Tasks spawned and not yet completed (blocking jobs are not counted). A task leaves the
+    /// count just after its `JoinHandle` learns that it completed, as in tokio: on a
+    /// multi-threaded runtime it may still be counted for a moment after it was awaited.
     pub fn num_alive_tasks(&self) -> usize {
         self.scheduler.task_counts().0
     }

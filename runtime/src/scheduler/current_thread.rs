@@ -113,7 +113,7 @@ impl CurrentThread {
             shuffle: shuffle.clone(),
             busy: Cell::new(BusyClock::start(&stats.workers[0])),
             local_schedules: Cell::new(0),
-            local_queue: RefCell::new(VecDeque::with_capacity(64)),
+            local_queue: RefCell::new(VecDeque::with_capacity(1024)),
             tick: Cell::new(0),
             polls_since_io: Cell::new(0),
             driver: RefCell::new(driver),
@@ -378,7 +378,15 @@ impl Core {
         if tick % handle.config.global_queue_interval == 0 {
             inject.pop().or_else(|| self.local_queue.borrow_mut().pop_front())
         } else {
-            let local = self.local_queue.borrow_mut().pop_front();
+            let local = {
+                let mut queue = self.local_queue.borrow_mut();
+                let task = queue.pop_front();
+                if task.is_none() {
+                    // Emptied: the memory of a burst goes back (`task_queue.rs`).
+                    release_burst_capacity(&mut queue);
+                }
+                task
+            };
             local.or_else(|| inject.pop())
         }
     }
@@ -396,7 +404,6 @@ impl Core {
         if handle.prepare_park() {
             let stats = &handle.stats;
             // It parks with an empty local queue.
-            release_burst_capacity(&mut self.local_queue.borrow_mut());
             stats.workers[0].record_local_queue_depth(0);
             stats.workers[0].periodic_update(self.local_schedules.get());
             stats.workers[0].parking(&self.busy.get());
@@ -552,23 +559,19 @@ mod loom_models {
     /// the task and does not block, or the spawner sees `parked` and writes the eventfd.
     #[test]
     fn loom_remote_spawn_racing_park_wakes_the_runtime() {
-        loom::model(|| {
-            // Building a whole runtime takes more stack than loom gives its model's first thread.
-            let model = thread::Builder::new().stack_size(1 << 20).spawn(|| {
-                let handle = CurrentThread::new(Config::default()).unwrap();
-                let spawner = {
-                    let handle = handle.clone();
-                    thread::spawn(move || drop(handle.spawn(async {}, crate::task::SpawnSite::caller())))
-                };
-                let blocks = handle.prepare_park();
-                spawner.join().unwrap();
-                assert!(
-                    !blocks || handle.drivers.reactor.take_unpark(),
-                    "the runtime would sleep with a task queued"
-                );
-                handle.inject.close();
-            });
-            model.unwrap().join().unwrap();
+        crate::loom::model(|| {
+            let handle = CurrentThread::new(Config::default()).unwrap();
+            let spawner = {
+                let handle = handle.clone();
+                thread::spawn(move || drop(handle.spawn(async {}, crate::task::SpawnSite::caller())))
+            };
+            let blocks = handle.prepare_park();
+            spawner.join().unwrap();
+            assert!(
+                !blocks || handle.drivers.reactor.take_unpark(),
+                "the runtime would sleep with a task queued"
+            );
+            handle.inject.close();
         });
     }
 }

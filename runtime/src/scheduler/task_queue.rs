@@ -19,6 +19,7 @@ const BURST_CAPACITY: usize = 1024;
 /// Replaces an empty queue that a burst made large with a new, empty one: a fresh allocation
 /// rather than a shrink in place, so that the old one (made late in the burst, high in the
 /// heap) does not keep malloc from returning the memory freed below it.
+#[inline]
 pub(crate) fn release_burst_capacity<T>(queue: &mut VecDeque<T>) {
     if queue.is_empty() && queue.capacity() > BURST_CAPACITY {
         *queue = VecDeque::new();

@@ -141,7 +141,7 @@ fn poll_join(join: &mut JoinHandle<u32>) -> Poll<Result<u32, JoinError>> {
 
 #[test]
 fn loom_wake_during_poll_is_not_lost() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let mut fixture = spawn_waiting_task();
         let waker_thread = wake_from_thread(&fixture);
         fixture.queue.run_all();
@@ -157,7 +157,7 @@ fn loom_wake_during_poll_is_not_lost() {
 
 #[test]
 fn loom_join_waker_races_completion() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let fixture = spawn_waiting_task();
         let queue = fixture.queue.clone();
         let mut join = fixture.join;
@@ -191,7 +191,7 @@ fn loom_join_waker_races_completion() {
 
 #[test]
 fn loom_abort_races_wake_and_drops_the_future_once() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let mut fixture = spawn_waiting_task();
         fixture.queue.run_all();
         let waker_thread = wake_from_thread(&fixture);
@@ -211,7 +211,7 @@ fn loom_abort_races_wake_and_drops_the_future_once() {
 
 #[test]
 fn loom_join_handle_drop_races_completion() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let fixture = spawn_waiting_task();
         fixture.ready.store(true, SeqCst);
         let join = fixture.join;

@@ -70,7 +70,7 @@ fn spawn_driver(driver: &std::sync::Arc<TestDriver>) -> thread::JoinHandle<()> {
 
 #[test]
 fn loom_cancel_and_rearm_racing_the_firing_neither_loses_nor_misfires() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let driver = paused_driver();
         let first_woken = Arc::new(AtomicBool::new(false));
         let first = armed(&driver, 1, &flag_waker(first_woken.clone()));
@@ -91,7 +91,7 @@ fn loom_cancel_and_rearm_racing_the_firing_neither_loses_nor_misfires() {
 
 #[test]
 fn loom_reset_racing_the_firing_keeps_the_timer_armed_with_its_waker_or_wakes_the_task() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let driver = paused_driver();
         let woken = Arc::new(AtomicBool::new(false));
         let mut timer = armed(&driver, 1, &flag_waker(woken.clone()));
@@ -116,7 +116,7 @@ fn loom_reset_racing_the_firing_keeps_the_timer_armed_with_its_waker_or_wakes_th
 
 #[test]
 fn loom_a_timer_armed_while_the_driver_parks_is_seen_or_wakes_it() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let driver = paused_driver();
         let arming = {
             let driver = driver.clone();

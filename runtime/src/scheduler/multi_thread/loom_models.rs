@@ -71,7 +71,7 @@ fn spawn_thief(steal: queue::Steal<Unscheduled>) -> thread::JoinHandle<usize> {
 /// The owner pushes and pops while another worker steals: every task runs exactly once.
 #[test]
 fn loom_steal_racing_push_and_pop_runs_each_task_once() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let ran = Arc::new(AtomicUsize::new(0));
         let inject = Inject::new();
         let (mut owner, steal) = queue::local();
@@ -91,7 +91,7 @@ fn loom_steal_racing_push_and_pop_runs_each_task_once() {
 /// run twice.
 #[test]
 fn loom_overflow_racing_steal_loses_no_task() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let ran = Arc::new(AtomicUsize::new(0));
         let inject = Arc::new(Inject::new());
         let (mut owner, steal) = queue::local();
@@ -114,7 +114,7 @@ fn loom_overflow_racing_steal_loses_no_task() {
 /// Two workers steal from the same queue at once: one may give up, none takes a task twice.
 #[test]
 fn loom_two_stealers_take_disjoint_tasks() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let ran = Arc::new(AtomicUsize::new(0));
         let inject = Inject::new();
         let (mut owner, steal) = queue::local();
@@ -135,7 +135,7 @@ fn loom_two_stealers_take_disjoint_tasks() {
 /// task: loom reports a deadlock if it sleeps with the task queued.
 #[test]
 fn loom_task_pushed_while_the_worker_parks_is_run() {
-    loom::model(|| {
+    crate::loom::model(|| {
         let (reactor, _driver) = Reactor::new().unwrap();
         let idle = Arc::new(Idle::new(1));
         let parker = Arc::new(Parker::new());
