@@ -605,12 +605,18 @@ fn idle_suite(options: &Options) {
             while server.open_fds() > fds_before && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            let after = server.rss_kib();
+            let after = settle_rss(&server);
             server.stop();
             let per_connection = (with as f64 - before as f64) * 1024.0 / count as f64;
             record(&mut samples, variant, "RSS before KiB", before as f64);
             record(&mut samples, variant, "RSS with KiB", with as f64);
             record(&mut samples, variant, "RSS after KiB", after as f64);
+            record(
+                &mut samples,
+                variant,
+                "RSS after − before KiB",
+                after as f64 - before as f64,
+            );
             record(&mut samples, variant, "bytes/connection", per_connection);
             record(&mut samples, variant, "wake-ups/s idle", wake_ups);
             record(
@@ -625,6 +631,7 @@ fn idle_suite(options: &Options) {
         ("RSS before KiB", 0),
         ("RSS with KiB", 0),
         ("RSS after KiB", 0),
+        ("RSS after − before KiB", 0),
         ("bytes/connection", 0),
         ("runtime bytes/connection", 0),
         ("wake-ups/s idle", 1),
@@ -636,6 +643,7 @@ fn idle_suite(options: &Options) {
         "runtime bytes/connection",
         &mut samples,
     );
+    check_burst_leftover(&samples, "RSS after − before KiB");
 }
 
 /// Reads `name VALUE` from a load generator's output.
@@ -649,6 +657,38 @@ fn output_value(output: &str, name: &str) -> f64 {
 
 /// Waits (bounded to 30 s) until the server has at most `fds` fds open, e.g. after its clients
 /// closed; returns how many it has.
+/// The server's RSS once it stops changing (two readings 100 ms apart agree; at most 3 s): the
+/// frees of the last closed connections may lag the fds' closing a little.
+fn settle_rss(server: &Server) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut last = server.rss_kib();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = server.rss_kib();
+        if now == last || Instant::now() >= deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// How much memory a burst may leave behind: RSS after closing every connection at most this
+/// much above RSS before any (issue 16 §4).
+const BURST_LEFTOVER_KIB: f64 = 2048.0;
+
+/// Prints, for mini's two flavors, whether `column` (RSS after a burst minus before, in KiB)
+/// stayed within [`BURST_LEFTOVER_KIB`].
+fn check_burst_leftover(samples: &Samples, column: &str) {
+    for variant in ["mini", "mini-mt"] {
+        let Some(values) = samples.get(variant).and_then(|columns| columns.get(column)) else {
+            continue;
+        };
+        let worst = values.iter().copied().fold(f64::MIN, f64::max);
+        let verdict = if worst <= BURST_LEFTOVER_KIB { "yes" } else { "NO" };
+        println!("{variant}: memory back after the burst (RSS after − before ≤ {BURST_LEFTOVER_KIB} KiB, worst round {worst:.0} KiB): {verdict}");
+    }
+}
+
 fn settle_fds(server: &Server, fds: usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(30);
     while server.open_fds() > fds && Instant::now() < deadline {
@@ -694,8 +734,15 @@ fn soak_suite(options: &Options) {
         writeln!(load.stdin.take().unwrap()).expect("tell soak_load to close");
         let _ = load.wait();
         let fds_after = settle_fds(&server, fds_before);
+        let rss_after = settle_rss(&server);
         server.stop();
         record(&mut samples, variant, "C10K errors", output_value(&output, "errors"));
+        record(
+            &mut samples,
+            variant,
+            "RSS after − before KiB",
+            rss_after as f64 - rss_before as f64,
+        );
         record(&mut samples, variant, "connect s", output_value(&output, "connected_s"));
         record(&mut samples, variant, "serve s", output_value(&output, "served_s"));
         record(
@@ -767,10 +814,12 @@ fn soak_suite(options: &Options) {
             ("fds open at peak", 0),
             ("fds left after", 0),
             ("RSS bytes/connection", 0),
+            ("RSS after − before KiB", 0),
         ],
         "RSS bytes/connection",
         &mut samples,
     );
+    check_burst_leftover(&samples, "RSS after − before KiB");
     print_table(
         "churn",
         SERVER_VARIANTS,

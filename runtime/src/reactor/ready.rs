@@ -10,6 +10,31 @@ use std::ops;
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Ready(usize);
 
+/// `Ready` for each combination of epoll's five low flags: `EPOLLIN` (1) or `EPOLLPRI` (2) is
+/// readable, `EPOLLOUT` (4) writable, `EPOLLERR` (8) an error, `EPOLLHUP` (16) both sides closed.
+const EPOLL_LOW_FLAGS: [u8; 32] = {
+    let mut table = [0u8; 32];
+    let mut flags = 0;
+    while flags < 32 {
+        let mut ready = 0;
+        if flags & (libc::EPOLLIN | libc::EPOLLPRI) as usize != 0 {
+            ready |= Ready::READABLE.0;
+        }
+        if flags & libc::EPOLLOUT as usize != 0 {
+            ready |= Ready::WRITABLE.0;
+        }
+        if flags & libc::EPOLLERR as usize != 0 {
+            ready |= Ready::ERROR.0;
+        }
+        if flags & libc::EPOLLHUP as usize != 0 {
+            ready |= Ready::READ_CLOSED.0 | Ready::WRITE_CLOSED.0;
+        }
+        table[flags] = ready as u8;
+        flags += 1;
+    }
+    table
+};
+
 impl Ready {
     /// Nothing is ready.
     pub const EMPTY: Ready = Ready(0);
@@ -30,24 +55,10 @@ impl Ready {
 
     /// Converts the `events` of an `epoll_event`.
     pub(crate) fn from_epoll(events: u32) -> Ready {
-        let has = |flag: libc::c_int| events & flag as u32 != 0;
-        let mut ready = Ready::EMPTY;
-        if has(libc::EPOLLIN) || has(libc::EPOLLPRI) {
-            ready = ready | Ready::READABLE;
-        }
-        if has(libc::EPOLLOUT) {
-            ready = ready | Ready::WRITABLE;
-        }
-        if has(libc::EPOLLRDHUP) {
-            ready = ready | Ready::READ_CLOSED;
-        }
-        if has(libc::EPOLLHUP) {
-            ready = ready | Ready::READ_CLOSED | Ready::WRITE_CLOSED;
-        }
-        if has(libc::EPOLLERR) {
-            ready = ready | Ready::ERROR;
-        }
-        ready
+        // One table lookup for the low five flags (IN, PRI, OUT, ERR, HUP), a shift for RDHUP:
+        // this runs for every event the reactor delivers.
+        let rdhup = (events >> libc::EPOLLRDHUP.trailing_zeros()) & 1;
+        Ready(EPOLL_LOW_FLAGS[(events & 0x1f) as usize] as usize | (rdhup as usize * Ready::READ_CLOSED.0))
     }
 
     pub(crate) fn from_usize(bits: usize) -> Ready {
@@ -141,6 +152,49 @@ impl Direction {
         match self {
             Direction::Read => Ready::READABLE | Ready::READ_CLOSED | Ready::ERROR,
             Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED | Ready::ERROR,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ready;
+
+    #[test]
+    fn every_combination_of_epoll_flags_maps_as_documented() {
+        let flags = [
+            libc::EPOLLIN,
+            libc::EPOLLPRI,
+            libc::EPOLLOUT,
+            libc::EPOLLERR,
+            libc::EPOLLHUP,
+            libc::EPOLLRDHUP,
+        ];
+        for combination in 0..1u32 << flags.len() {
+            let events = (0..flags.len())
+                .filter(|bit| combination & (1 << bit) != 0)
+                .fold(0, |events, bit| events | flags[bit] as u32);
+            let has = |flag: libc::c_int| events & flag as u32 != 0;
+            let mut expected = Ready::EMPTY;
+            if has(libc::EPOLLIN) || has(libc::EPOLLPRI) {
+                expected = expected | Ready::READABLE;
+            }
+            if has(libc::EPOLLOUT) {
+                expected = expected | Ready::WRITABLE;
+            }
+            if has(libc::EPOLLRDHUP) || has(libc::EPOLLHUP) {
+                expected = expected | Ready::READ_CLOSED;
+            }
+            if has(libc::EPOLLHUP) {
+                expected = expected | Ready::WRITE_CLOSED;
+            }
+            if has(libc::EPOLLERR) {
+                expected = expected | Ready::ERROR;
+            }
+            // Flags epoll may add that readiness ignores (EPOLLET's bit and others).
+            let noisy = events | libc::EPOLLET as u32 | 0x40;
+            assert_eq!(Ready::from_epoll(events), expected, "{events:#x}");
+            assert_eq!(Ready::from_epoll(noisy), expected, "{noisy:#x}");
         }
     }
 }

@@ -35,10 +35,10 @@
 //! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
 
 use super::blocking::JobOwner;
+use super::burst_queue::BurstQueue;
 use super::current_core::{self, RunsCore};
 use super::inject::Inject;
 use super::stats::{BusyClock, SchedulerStats};
-use super::task_queue::release_burst_capacity;
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
@@ -51,7 +51,6 @@ use crate::util::thread_id;
 use crate::util::thread_waker::current_thread_waker;
 use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
@@ -85,9 +84,13 @@ struct CoreSlot {
     waiters: Vec<Waker>,
 }
 
+/// The local queue's ring (`burst_queue.rs`), as a multi-thread worker's: more ready tasks wait
+/// in an overflow freed once the burst is over.
+const LOCAL_RING: usize = 256;
+
 /// What only the thread inside `block_on` touches.
 pub(crate) struct Core {
-    local_queue: RefCell<VecDeque<Notified<Arc<CurrentThread>>>>,
+    local_queue: RefCell<BurstQueue<Notified<Arc<CurrentThread>>>>,
     tick: Cell<u32>,
     /// Polls (of tasks and of the `block_on` future) since the reactor was last checked.
     polls_since_io: Cell<u32>,
@@ -113,7 +116,7 @@ impl CurrentThread {
             shuffle: shuffle.clone(),
             busy: Cell::new(BusyClock::start(&stats.workers[0])),
             local_schedules: Cell::new(0),
-            local_queue: RefCell::new(VecDeque::with_capacity(1024)),
+            local_queue: RefCell::new(BurstQueue::new(LOCAL_RING)),
             tick: Cell::new(0),
             polls_since_io: Cell::new(0),
             driver: RefCell::new(driver),
@@ -197,7 +200,7 @@ impl CurrentThread {
             // Dropping queued tasks can drop outputs, whose Drop can wake or spawn: repeat until
             // dry.
             loop {
-                let local = std::mem::take(&mut *core.local_queue.borrow_mut());
+                let local = core.local_queue.borrow_mut().take_all();
                 let remote = self.inject.close();
                 if local.is_empty() && remote.is_empty() {
                     break;
@@ -370,7 +373,7 @@ impl Core {
             self.take_inject(handle);
             let mut queue = self.local_queue.borrow_mut();
             let index = shuffle.choose(Choice::NextTask, queue.len());
-            return queue.swap_remove_back(index);
+            return queue.take(index);
         }
         let tick = self.tick.get();
         self.tick.set(tick.wrapping_add(1));
@@ -378,15 +381,7 @@ impl Core {
         if tick % handle.config.global_queue_interval == 0 {
             inject.pop().or_else(|| self.local_queue.borrow_mut().pop_front())
         } else {
-            let local = {
-                let mut queue = self.local_queue.borrow_mut();
-                let task = queue.pop_front();
-                if task.is_none() {
-                    // Emptied: the memory of a burst goes back (`task_queue.rs`).
-                    release_burst_capacity(&mut queue);
-                }
-                task
-            };
+            let local = self.local_queue.borrow_mut().pop_front();
             local.or_else(|| inject.pop())
         }
     }

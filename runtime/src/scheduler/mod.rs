@@ -12,6 +12,7 @@
 //! one floor up), which the caller enters before it drives a scheduler.
 
 pub(crate) mod blocking;
+mod burst_queue;
 mod config;
 mod current_core;
 mod current_thread;

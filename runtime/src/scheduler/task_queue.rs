@@ -11,30 +11,22 @@
 //!   released its lock: dropping a task may drop its future, whose `Drop` may wake or spawn and
 //!   so take the same lock.
 
+use super::burst_queue::BurstQueue;
 use std::collections::VecDeque;
 
-/// A run queue longer than this grew in a burst: once empty, it gives the memory back.
-const BURST_CAPACITY: usize = 1024;
-
-/// Replaces an empty queue that a burst made large with a new, empty one: a fresh allocation
-/// rather than a shrink in place, so that the old one (made late in the burst, high in the
-/// heap) does not keep malloc from returning the memory freed below it.
-#[inline]
-pub(crate) fn release_burst_capacity<T>(queue: &mut VecDeque<T>) {
-    if queue.is_empty() && queue.capacity() > BURST_CAPACITY {
-        *queue = VecDeque::new();
-    }
-}
+/// The ring of each of these queues (`burst_queue.rs`): tasks past it wait in an overflow that
+/// is freed once a burst is over.
+const RING: usize = 64;
 
 pub(crate) struct TaskQueue<T> {
-    tasks: VecDeque<T>,
+    tasks: BurstQueue<T>,
     closed: bool,
 }
 
 impl<T> TaskQueue<T> {
     pub(crate) fn new() -> Self {
         TaskQueue {
-            tasks: VecDeque::new(),
+            tasks: BurstQueue::new(RING),
             closed: false,
         }
     }
@@ -58,25 +50,22 @@ impl<T> TaskQueue<T> {
         Ok(())
     }
 
-    /// The oldest task; the queue gives back the memory of a burst once this empties it.
     pub(crate) fn pop(&mut self) -> Option<T> {
-        let task = self.tasks.pop_front();
-        release_burst_capacity(&mut self.tasks);
-        task
+        self.tasks.pop_front()
     }
 
     /// Takes the task at `index` (from the front), the last one taking its place: for a
     /// shuffled scheduler, which draws the index.
     pub(crate) fn take(&mut self, index: usize) -> Option<T> {
-        self.tasks.swap_remove_back(index)
+        self.tasks.take(index)
     }
 
-    /// Hands up to `max` tasks from the front to `sink`; the queue gives back the memory of a
-    /// burst once this empties it.
-    pub(crate) fn pop_batch(&mut self, max: usize, sink: impl FnMut(T)) {
-        let count = max.min(self.tasks.len());
-        self.tasks.drain(..count).for_each(sink);
-        release_burst_capacity(&mut self.tasks);
+    /// Hands up to `max` tasks from the front to `sink`.
+    pub(crate) fn pop_batch(&mut self, max: usize, mut sink: impl FnMut(T)) {
+        for _ in 0..max {
+            let Some(task) = self.tasks.pop_front() else { break };
+            sink(task);
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -94,6 +83,6 @@ impl<T> TaskQueue<T> {
     /// Refuses tasks from now on and hands back those queued (drop them after releasing the lock).
     pub(crate) fn close(&mut self) -> VecDeque<T> {
         self.closed = true;
-        std::mem::take(&mut self.tasks)
+        self.tasks.take_all()
     }
 }

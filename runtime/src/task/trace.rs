@@ -8,8 +8,8 @@
 //! two stores (`polled`); no clock is read per poll: the time of a poll is the worker's coarse
 //! clock, which it refreshes from the TSC when it unparks and every `event_interval` polls. A
 //! leaf future that returns `Pending` (an fd's readiness, a timer, a `JoinHandle`) records what
-//! it waits on with one more store into the current task (`current::waiting_on`), tagged with the poll
-//! count, so a dump tells a record of the last poll from one left by an earlier poll: a task
+//! it waits on with one more store into the current task (`current::waiting_on`). Each poll
+//! clears the record as it starts, so what a dump reads is what the last poll recorded: a task
 //! whose last poll recorded nothing gave its waker to other code (a channel, a lock, a foreign
 //! future).
 
@@ -45,7 +45,7 @@ pub(crate) struct Trace {
     polls: AtomicU32,
     /// The worker's coarse clock when the last poll started.
     last_poll: AtomicU32,
-    /// What the last pending poll waited on (`Wait::encode`), tagged with `polls`.
+    /// What the running or last poll waited on (`Wait::encode`); 0: nothing recorded.
     wait: AtomicU64,
 }
 
@@ -60,25 +60,23 @@ pub(crate) enum Wait {
     Task { id: u64 },
 }
 
-// `wait`'s layout: | kind: 3 bits | poll tag: 16 bits | payload: 45 bits |.
+// `wait`'s layout: | kind: 3 bits | payload: 61 bits |; kind 0 is "nothing".
 const KIND_SHIFT: u32 = 61;
-const TAG_SHIFT: u32 = 45;
-const PAYLOAD: u64 = (1 << TAG_SHIFT) - 1;
-const TAG: u64 = 0xffff;
+const PAYLOAD: u64 = (1 << KIND_SHIFT) - 1;
 const KIND_READ: u64 = 1;
 const KIND_WRITE: u64 = 2;
 const KIND_TIMER: u64 = 3;
 const KIND_TASK: u64 = 4;
 
 impl Wait {
-    fn encode(self, polls: u32) -> u64 {
+    #[inline]
+    fn encode(self) -> u64 {
         let (kind, payload) = match self {
-            Wait::Fd { fd, write: false } => (KIND_READ, fd as u32 as u64),
-            Wait::Fd { fd, write: true } => (KIND_WRITE, fd as u32 as u64),
+            Wait::Fd { fd, write } => (KIND_READ + u64::from(write), fd as u32 as u64),
             Wait::Timer { tick } => (KIND_TIMER, tick),
             Wait::Task { id } => (KIND_TASK, id),
         };
-        kind << KIND_SHIFT | (u64::from(polls) & TAG) << TAG_SHIFT | payload & PAYLOAD
+        kind << KIND_SHIFT | payload & PAYLOAD
     }
 
     fn decode(word: u64) -> Option<Wait> {
@@ -126,23 +124,22 @@ impl Trace {
     pub(crate) fn polled(&self, now: u32) {
         self.polls.store(self.polls.load(Relaxed).wrapping_add(1), Relaxed);
         self.last_poll.store(now, Relaxed);
+        self.wait.store(0, Relaxed);
     }
 
     /// The running poll waits on `wait`. Called by the poller only (a plain store does).
     #[inline]
     pub(crate) fn record_wait(&self, wait: Wait) {
-        self.wait.store(wait.encode(self.polls.load(Relaxed)), Relaxed);
+        self.wait.store(wait.encode(), Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> TraceSnapshot {
         let polls = self.polls.load(Relaxed);
-        let wait = self.wait.load(Relaxed);
-        let current = (wait >> TAG_SHIFT) & TAG == u64::from(polls) & TAG;
         TraceSnapshot {
             spawned: self.spawned,
             polls,
             last_poll: (polls > 0).then(|| self.last_poll.load(Relaxed)),
-            wait: if current && polls > 0 { Wait::decode(wait) } else { None },
+            wait: Wait::decode(self.wait.load(Relaxed)),
         }
     }
 }
