@@ -119,7 +119,7 @@ impl RuntimeMetrics {
         self.worker(worker).steal_operations
     }
 
-    /// Tasks the worker polled.
+    /// Polls of tasks the worker started (one in progress included).
     pub fn worker_poll_count(&self, worker: usize) -> u64 {
         self.worker(worker).polls
     }

@@ -296,9 +296,10 @@ impl WorkerStats {
     }
 
     /// Polls started, of tasks and `block_on` futures alike (the watchdog's and the busy
-    /// clock's count).
+    /// clock's count), the one in progress included: a task that completed has been counted
+    /// by the time its `JoinHandle` learns it, though its poll returns a moment later.
     pub(crate) fn polls(&self) -> u64 {
-        self.poll_seq.load(Relaxed) / 2
+        self.poll_seq.load(Relaxed).div_ceil(2)
     }
 
     /// Marks a poll of the `block_on` future as running (`start_poll`, counted apart from
