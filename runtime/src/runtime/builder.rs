@@ -39,6 +39,7 @@ pub struct Builder {
     hooks: ThreadHooks,
     stall: StallConfig,
     dump_on_signal: Option<SignalKind>,
+    pin_workers: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +69,36 @@ impl Builder {
             hooks: ThreadHooks::default(),
             stall: StallConfig::default(),
             dump_on_signal: None,
+            pin_workers: false,
         }
+    }
+
+    /// Pins each worker thread of a multi-threaded runtime to a CPU of its own: worker `n` to the
+    /// `n`th CPU of the process's affinity mask (which the kernel keeps within the cgroup's
+    /// cpuset, so `taskset` and container limits are honoured). A pinned worker keeps its caches
+    /// and is never moved by the kernel's balancer; other threads may still share its CPU.
+    ///
+    /// `build` fails with `InvalidInput` if the mask has fewer CPUs than workers, or on a
+    /// current-thread runtime (which has no worker threads: pin the thread that calls
+    /// `block_on` yourself).
+    ///
+    /// ```
+    /// let cpus = std::thread::available_parallelism().unwrap().get();
+    /// let rt = mini_runtime::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .pin_workers(true)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(async { mini_runtime::spawn(async { 7 }).await.unwrap() }), 7);
+    /// let too_many = mini_runtime::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(cpus + 1)
+    ///     .pin_workers(true)
+    ///     .build();
+    /// assert_eq!(too_many.err().unwrap().kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn pin_workers(&mut self, pin: bool) -> &mut Self {
+        self.pin_workers = pin;
+        self
     }
 
     /// How many worker threads a multi-threaded runtime runs (default: one per CPU this process
@@ -328,6 +358,11 @@ impl Builder {
 
     fn build_scheduler(&mut self) -> io::Result<Scheduler> {
         match self.flavor {
+            Flavor::CurrentThread if self.pin_workers => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "`pin_workers` pins the worker threads of a multi-threaded runtime; a current-thread \
+                 runtime has none (pin the thread that calls `block_on` instead)",
+            )),
             Flavor::CurrentThread => Scheduler::new_current_thread(self.config),
             Flavor::MultiThread => {
                 if self.config.start_paused {
@@ -341,8 +376,13 @@ impl Builder {
                     Some(workers) => workers,
                     None => default_worker_threads()?,
                 };
+                let cpus = if self.pin_workers {
+                    Some(cpus_for(workers)?)
+                } else {
+                    None
+                };
                 // Each worker thread drives the runtime for its whole life.
-                Scheduler::new_multi_thread(self.config, workers, self.hooks.clone(), context::enter_runtime)
+                Scheduler::new_multi_thread(self.config, workers, cpus, self.hooks.clone(), context::enter_runtime)
             }
         }
     }
@@ -361,6 +401,24 @@ impl Runtime {
 }
 
 /// `MINI_WORKER_THREADS` if set, else the number of CPUs this process may run on.
+/// The CPU of each of `workers` pinned workers: the first of the process's allowed CPUs.
+fn cpus_for(workers: usize) -> io::Result<Vec<usize>> {
+    let allowed = crate::sys::affinity::allowed_cpus()?;
+    if allowed.len() < workers {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`pin_workers`: {workers} worker threads, but this process may run on only {} CPUs \
+                 ({allowed:?}, its affinity mask within its cgroup's cpuset): use at most {} workers, \
+                 or do not pin",
+                allowed.len(),
+                allowed.len()
+            ),
+        ));
+    }
+    Ok(allowed[..workers].to_vec())
+}
+
 fn default_worker_threads() -> io::Result<usize> {
     match std::env::var(WORKER_THREADS_ENV) {
         Ok(value) => match value.trim().parse::<usize>() {

@@ -71,16 +71,19 @@ impl Scheduler {
         Ok(Scheduler::CurrentThread(CurrentThread::new(config)?))
     }
 
-    /// Starts `workers` worker threads; each calls `enter` with the new scheduler first and keeps
-    /// what it returns until it exits.
+    /// Starts `workers` worker threads (worker `n` pinned to `cpus[n]` if given); each calls
+    /// `enter` with the new scheduler first and keeps what it returns until it exits.
     pub(crate) fn new_multi_thread<G: 'static>(
         config: Config,
         workers: usize,
+        cpus: Option<Vec<usize>>,
         hooks: ThreadHooks,
         enter: impl Fn(Scheduler) -> G + Send + Sync + 'static,
     ) -> io::Result<Scheduler> {
         let enter = move |scheduler: &Arc<MultiThread>| enter(Scheduler::MultiThread(scheduler.clone()));
-        Ok(Scheduler::MultiThread(MultiThread::new(config, workers, hooks, enter)?))
+        Ok(Scheduler::MultiThread(MultiThread::new(
+            config, workers, cpus, hooks, enter,
+        )?))
     }
 
     /// Runs `future` to completion on this thread. The caller has entered the runtime.

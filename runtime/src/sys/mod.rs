@@ -16,7 +16,9 @@
 //!   write.
 //! - `process.rs`: `pidfd_open`.
 //! - `socket.rs`: `getsockname` and `getpeername`, for task dumps.
+//! - `affinity.rs`: `sched_getaffinity` and `sched_setaffinity`, for pinned workers.
 
+pub(crate) mod affinity;
 pub(crate) mod epoll;
 pub(crate) mod process;
 pub(crate) mod signal;

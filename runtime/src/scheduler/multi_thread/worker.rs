@@ -127,6 +127,7 @@ impl MultiThread {
     pub(crate) fn new<G: 'static>(
         config: Config,
         workers: usize,
+        cpus: Option<Vec<usize>>,
         hooks: ThreadHooks,
         enter: impl Fn(&Arc<MultiThread>) -> G + Send + Sync + 'static,
     ) -> io::Result<Arc<MultiThread>> {
@@ -163,7 +164,14 @@ impl MultiThread {
         let enter = Arc::new(enter);
         for core in cores {
             let (worker_handle, enter) = (handle.clone(), enter.clone());
+            let cpu = cpus.as_ref().map(|cpus| cpus[core.index]);
             let body = move || {
+                if let Some(cpu) = cpu {
+                    // The builder checked that `cpu` is in the process's mask.
+                    if let Err(error) = crate::sys::affinity::pin_current_thread(cpu) {
+                        panic!("`pin_workers`: pinning a worker to CPU {cpu} failed ({error}); did the process's cpuset shrink?");
+                    }
+                }
                 let _entered = enter(&worker_handle);
                 run(worker_handle, core);
             };
