@@ -64,12 +64,13 @@ fn each_pinned_worker_runs_on_a_cpu_of_its_own_within_the_mask() {
 #[test]
 fn more_workers_than_allowed_cpus_or_a_current_thread_runtime_is_a_clear_error() {
     let allowed = allowed_cpus(&std::fs::read_to_string("/proc/self/status").unwrap());
-    let error = Builder::new_multi_thread()
+    let Err(error) = Builder::new_multi_thread()
         .worker_threads(allowed.len() + 1)
         .pin_workers(true)
         .build()
-        .err()
-        .expect("more workers than CPUs cannot be pinned one per CPU");
+    else {
+        panic!("more workers than CPUs cannot be pinned one per CPU");
+    };
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let message = error.to_string();
     assert!(
@@ -77,7 +78,9 @@ fn more_workers_than_allowed_cpus_or_a_current_thread_runtime_is_a_clear_error()
         "{message}"
     );
 
-    let error = Builder::new_current_thread().pin_workers(true).build().err().unwrap();
+    let Err(error) = Builder::new_current_thread().pin_workers(true).build() else {
+        panic!("a current-thread runtime has no workers to pin");
+    };
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().contains("current-thread"), "{error}");
 }
