@@ -117,64 +117,85 @@ impl AcceptBackoff {
         Poll::Ready(result)
     }
 
-    /// `Ready` when no wait is pending (or the pending one has ended).
+    /// `Ready` when no wait is pending (or the pending one has ended; then the other tasks that
+    /// wait are woken, outside the lock).
     fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.lock();
-        let State { sleep, waiters, .. } = &mut *state;
-        let Some(wait) = sleep else {
-            return Poll::Ready(());
-        };
-        {
+        let others = {
+            let mut state = self.lock();
+            let State { sleep, waiters, .. } = &mut *state;
+            let Some(wait) = sleep else {
+                return Poll::Ready(());
+            };
             let mut list = waiters.0.lock().unwrap_or_else(PoisonError::into_inner);
             if !list.iter().any(|waiter| waiter.will_wake(cx.waker())) {
                 list.push(cx.waker().clone());
             }
-        }
-        // The timer wakes the list, so that no task polling `accept` meanwhile is forgotten.
-        let list_waker = Waker::from(waiters.clone());
-        if wait.as_mut().poll(&mut Context::from_waker(&list_waker)).is_pending() {
-            return Poll::Pending;
-        }
-        *sleep = None;
-        waiters.wake_by_ref();
+            drop(list);
+            if poll_armed(wait, waiters).is_pending() {
+                return Poll::Pending;
+            }
+            *sleep = None;
+            let others = std::mem::take(&mut *waiters.0.lock().unwrap_or_else(PoisonError::into_inner));
+            others
+        };
+        (others.into_iter())
+            .filter(|waiter| !waiter.will_wake(cx.waker()))
+            .for_each(Waker::wake);
         Poll::Ready(())
     }
 
+    /// Starts the next wait, armed at once (its timer holds the list's waker), unless one is
+    /// pending already (another task's failure started it): then that one stands.
     fn start_wait(&self) {
         let mut state = self.lock();
+        self.engaged.store(true, Relaxed);
+        if state.sleep.is_some() {
+            return;
+        }
         state.delay = if state.delay.is_zero() {
             FIRST_DELAY
         } else {
             (state.delay * 2).min(MAX_DELAY)
         };
-        state.sleep = Some(Box::pin(mini_runtime::time::sleep(state.delay)));
-        self.engaged.store(true, Relaxed);
+        let mut wait = Box::pin(mini_runtime::time::sleep(state.delay));
+        // Ready only for a zero delay, which never happens: the first poll arms the timer.
+        let _ = poll_armed(&mut wait, &state.waiters);
+        state.sleep = Some(wait);
     }
 
     /// With `FdExhaustion::Shed`: frees the reserve fd, accepts and closes each queued
-    /// connection, and takes the reserve back. Returns how many it shed.
+    /// connection (not under the lock: other tasks may poll `accept` meanwhile), and takes the
+    /// reserve back. Returns how many it shed.
     fn shed_queued<T>(
         &self,
         cx: &mut Context<'_>,
         accept: &mut impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>,
     ) -> u64 {
-        let mut state = self.lock();
-        if !state.shedding {
-            return 0;
-        }
+        let reserve = {
+            let mut state = self.lock();
+            if !state.shedding {
+                return 0;
+            }
+            state.reserve.take()
+        };
+        drop(reserve);
         let mut shed = 0;
         for _ in 0..MAX_SHED_AT_ONCE {
-            drop(state.reserve.take());
             match accept(cx) {
                 Poll::Ready(Ok(connection)) => {
                     drop(connection);
                     shed += 1;
                 }
+                // A client that reset before it was accepted: on to the next.
+                Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::ConnectionAborted => {}
                 Poll::Ready(Err(_)) | Poll::Pending => break,
             }
         }
         // If the reserve cannot be had back now, the next exhausted accept tries again.
-        state.reserve = open_reserve().ok();
+        let mut state = self.lock();
+        if state.shedding && state.reserve.is_none() {
+            state.reserve = open_reserve().ok();
+        }
         shed
     }
 
@@ -201,6 +222,13 @@ impl AcceptBackoff {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Polls `wait` with a waker that wakes every task in `waiters`, so that its timer, once armed,
+/// wakes them all.
+fn poll_armed(wait: &mut Pin<Box<Sleep>>, waiters: &Arc<Waiters>) -> Poll<()> {
+    let list_waker = Waker::from(waiters.clone());
+    wait.as_mut().poll(&mut Context::from_waker(&list_waker))
 }
 
 /// An fd to give back when out of fds: `/dev/null`, close-on-exec (as `std` opens every file).
@@ -257,6 +285,30 @@ mod tests {
         let calls = run(&[emfile; 10]);
         // Waits of 5, 10, 20, …, 640, then 1000 ms.
         assert_eq!(calls, ms(&[0, 5, 15, 35, 75, 155, 315, 635, 1275, 2275]));
+    }
+
+    #[test]
+    fn a_failure_during_a_wait_keeps_the_armed_wait_and_its_waiters() {
+        let runtime = mini_runtime::runtime::Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let backoff = std::sync::Arc::new(AcceptBackoff::default());
+            let start = Instant::now();
+            backoff.start_wait();
+            // A task waits on it; then another task's accept fails too (on another worker, in
+            // a real server, between this one's check and its own failure).
+            let waiter = mini_runtime::spawn({
+                let backoff = backoff.clone();
+                async move { poll_fn(|cx| backoff.poll_wait(cx)).await }
+            });
+            mini_runtime::task::yield_now().await;
+            backoff.start_wait();
+            // The armed wait stands: the waiter is woken by its timer, at 5 ms, not left behind.
+            waiter.await.unwrap();
+            assert_eq!(start.elapsed(), Duration::from_millis(5));
+        });
     }
 
     #[test]

@@ -125,22 +125,26 @@ impl Reactor {
             (io, key)
         };
         if let Err(error) = epoll::epoll_add(self.epoll.as_fd(), fd, key.to_u64()) {
-            self.registrations.lock().slab.remove(key);
+            let mut registrations = self.registrations.lock();
+            // Never registered after all: the metrics do not count it.
+            registrations.counts.registered -= 1;
+            registrations.slab.remove(key);
             return Err(error);
         }
         Ok((io, key))
     }
 
-    /// Stops watching `fd` (still open) and forgets its registration; a stale event for it that
-    /// is already queued will find nothing.
-    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, key: Key) -> io::Result<()> {
+    /// Stops watching `fd` (still open) and frees its registration's state; a stale event for it
+    /// that is already queued will find nothing. Only `Registration::deregister` calls this: the
+    /// pointer it holds into the slot dies here.
+    pub(super) fn deregister(&self, fd: BorrowedFd<'_>, key: Key) -> io::Result<()> {
         let removed = {
             let mut registrations = self.registrations.lock();
             registrations.counts.deregistered += 1;
             registrations.slab.remove(key)
         };
-        // After shutdown the slab is empty and the epoll fd may have stopped mattering, but the
-        // fd must still leave the epoll set before it is closed.
+        // After shutdown the epoll set may have stopped mattering, but the fd must still leave it
+        // before it is closed.
         let result = epoll::epoll_del(self.epoll.as_fd(), fd);
         drop(removed);
         result

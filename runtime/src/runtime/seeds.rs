@@ -131,10 +131,11 @@ fn run_seed<R, Fut: Future<Output = R>>(
     if !check_determinism {
         return first.output;
     }
-    let (Some(first_log), second) = (&first.log, run_once(builder, body, seed, true)) else {
+    let Some(first_log) = &first.log else {
         eprintln!("mini: {CHECK_DETERMINISM_ENV} applies to the current-thread flavor only: not checked");
         return first.output;
     };
+    let second = run_once(builder, body, seed, true);
     let second_log = second.log.expect("the same builder keeps a log again");
     if let Some(split) = first_split(first_log, &second_log) {
         let message = format!(

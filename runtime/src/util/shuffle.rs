@@ -177,7 +177,16 @@ pub(crate) struct Entered {
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|current| current.set(self.previous));
+        let _ = CURRENT.try_with(|current| {
+            // Guards drop in the reverse order of their making (each lives in the scope of the
+            // core run that made it): this one's `Shuffle` is the current one.
+            debug_assert_eq!(
+                current.get(),
+                Arc::as_ptr(&self._shuffle),
+                "`shuffle::Entered` dropped out of order"
+            );
+            current.set(self.previous);
+        });
     }
 }
 

@@ -28,7 +28,8 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    /// A key that no slab ever hands out (index `u32::MAX` names page 63, which no slab has).
+    /// A key that no slab ever hands out (index `u32::MAX` selects page-table entry 31, past any
+    /// page a slab can have, so it is always empty).
     pub(crate) const NONE: Key = Key {
         index: u32::MAX,
         generation: u32::MAX,
@@ -149,7 +150,8 @@ impl<T> Page<T> {
         (offset < self.size).then(|| unsafe { (*self.slots.as_ptr().add(offset as usize)).get() })
     }
 
-    /// Every slot's highest generation plus one, for the slab's `fresh_generation`.
+    /// The highest generation of the page's slots, for the slab's `fresh_generation` (a vacant
+    /// slot's generation is already one past that of the last key it gave out).
     fn next_generation(&self) -> u32 {
         (0..self.size())
             .filter_map(|offset| self.slot(offset))
@@ -196,7 +198,7 @@ impl<T> Slab<T> {
         self.page_table[..self.pages].iter()
     }
 
-    /// Page `page`, if it exists (the table holds `None` past the last).
+    /// Page `page` (past the last, the table holds `Page::EMPTY`, whose slots are none).
     #[inline]
     fn page(&self, page: usize) -> Option<&Page<T>> {
         self.page_table.get(page)
