@@ -161,8 +161,14 @@ fn a_shedding_listener_out_of_fds_closes_the_queued_connections_at_once() {
         Instant::now() <= shed_deadline + Duration::from_secs(1),
         "shedding took too long"
     );
-    // And it still serves new clients once fds free up.
+    // And it still serves new clients once fds free up (once it has closed the ones dropped
+    // here: a client arriving before that would be shed too).
     drop(clients);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while is_out_of_fds(&server) {
+        assert!(Instant::now() < deadline, "the child never freed its fds");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let mut late = TcpStream::connect(server.addr).unwrap();
     late.write_all(&message(CLIENTS)).unwrap();
     expect_echo(&mut late, CLIENTS);
