@@ -294,14 +294,19 @@ fn a_seed_replays_its_schedule_and_a_sweep_of_100_seeds_reaches_distinct_ones() 
     });
 }
 
+/// A current-thread runtime with paused time and shuffle on (seed 3).
+fn shuffled_paused_runtime() -> mini::Runtime {
+    Builder::new_current_thread()
+        .start_paused(true)
+        .shuffle(3)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn a_shuffled_paused_runtime_where_nothing_can_progress_fails_at_once() {
     with_timeout(|| {
-        let runtime = Builder::new_current_thread()
-            .start_paused(true)
-            .shuffle(3)
-            .build()
-            .unwrap();
+        let runtime = shuffled_paused_runtime();
         let (_sender, receiver) = futures::channel::oneshot::channel::<()>();
         let stuck = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             runtime.block_on(async {
@@ -317,11 +322,7 @@ fn a_shuffled_paused_runtime_where_nothing_can_progress_fails_at_once() {
 #[test]
 fn a_shuffled_paused_runtime_with_a_timer_advances_time_instead() {
     with_timeout(|| {
-        let runtime = Builder::new_current_thread()
-            .start_paused(true)
-            .shuffle(3)
-            .build()
-            .unwrap();
+        let runtime = shuffled_paused_runtime();
         let slept = runtime.block_on(async {
             let start = mini::time::Instant::now();
             mini::time::sleep(Duration::from_secs(3600)).await;

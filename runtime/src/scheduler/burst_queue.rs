@@ -79,9 +79,7 @@ impl<T> BurstQueue<T> {
     fn refill(&mut self) -> Option<T> {
         let take = self.overflow.len().min(self.ring_capacity);
         self.ring.extend(self.overflow.drain(..take));
-        if self.overflow.is_empty() && self.overflow.capacity() > 0 {
-            self.overflow = VecDeque::new();
-        }
+        self.free_drained_overflow();
         self.ring.pop_front()
     }
 
@@ -92,10 +90,15 @@ impl<T> BurstQueue<T> {
             None => self.ring.swap_remove_back(index),
             Some(in_overflow) => self.overflow.swap_remove_back(in_overflow),
         };
+        self.free_drained_overflow();
+        task
+    }
+
+    /// The burst is over: gives the overflow's memory back.
+    fn free_drained_overflow(&mut self) {
         if self.overflow.is_empty() && self.overflow.capacity() > 0 {
             self.overflow = VecDeque::new();
         }
-        task
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -389,9 +389,7 @@ impl Core {
     /// Shuffled: moves the inject queue's tasks to the local queue, where the draws pick from.
     fn take_inject(&self, handle: &CurrentThread) {
         let mut queue = self.local_queue.borrow_mut();
-        while let Some(task) = handle.inject.pop() {
-            queue.push_back(task);
-        }
+        handle.inject.pop_batch(usize::MAX, |task| queue.push_back(task));
     }
 
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).

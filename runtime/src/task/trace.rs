@@ -5,7 +5,7 @@
 //!
 //! Every field is written by one thread at a time with plain stores (the poller holds `RUNNING`)
 //! and read by a dump with plain loads, possibly a moment stale. A poll costs a load, an add and
-//! two stores (`polled`); no clock is read per poll: the time of a poll is the worker's coarse
+//! three stores (`polled`: the count, the time, and clearing the wait record); no clock is read per poll: the time of a poll is the worker's coarse
 //! clock, which it refreshes from the TSC when it unparks and every `event_interval` polls. A
 //! leaf future that returns `Pending` (an fd's readiness, a timer, a `JoinHandle`) records what
 //! it waits on with one more store into the current task (`current::waiting_on`). Each poll

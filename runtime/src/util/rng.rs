@@ -1,5 +1,5 @@
 //! A small, fast, seedable pseudo-random generator (wyrand): the multi-thread scheduler's steal
-//! victims, and every choice of a shuffled scheduler (`scheduler/shuffle.rs`). Not for anything
+//! victims, and every choice of a shuffled scheduler (`util/shuffle.rs`). Not for anything
 //! that must be unpredictable: the same seed gives the same numbers, which is the point.
 
 /// The generator's state: one word, advanced by a constant and folded with a multiply.

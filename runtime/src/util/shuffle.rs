@@ -199,9 +199,3 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Shuffle) -> R) -> Option<R> {
     // creation (each lives in the scope of the core run that entered it).
     (!current.is_null()).then(|| f(unsafe { &*current }))
 }
-
-/// Whether a core with shuffle on runs on this thread.
-#[inline]
-pub(crate) fn is_on() -> bool {
-    with_current(|_| ()).is_some()
-}

@@ -1,5 +1,5 @@
 //! Waking a batch of wakers taken out from under a lock (the reactor's, the timers', a signal's),
-//! in a shuffled order where a shuffled scheduler runs (`scheduler/shuffle.rs`).
+//! in a shuffled order where a shuffled scheduler runs (`util/shuffle.rs`).
 
 use crate::util::shuffle;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -8,12 +8,15 @@ use std::task::Waker;
 /// Wakes every waker, even if one panics (a foreign executor's might); the first panic is
 /// raised again once all are woken, so no task is left waiting for a wake that was dropped.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
-    if shuffle::is_on() {
-        let mut batch: Vec<Waker> = wakers.into_iter().collect();
-        shuffle::with_current(|shuffle| shuffle.permute(&mut batch));
-        wake_each(batch);
-    } else {
-        wake_each(wakers);
+    let mut wakers = wakers.into_iter();
+    let shuffled = shuffle::with_current(|shuffle| {
+        let mut batch: Vec<Waker> = wakers.by_ref().collect();
+        shuffle.permute(&mut batch);
+        batch
+    });
+    match shuffled {
+        Some(batch) => wake_each(batch),
+        None => wake_each(wakers),
     }
 }
 

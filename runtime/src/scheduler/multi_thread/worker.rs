@@ -259,17 +259,10 @@ fn queue_on_core(
 ) -> bool {
     let inject = &handle.inject;
     core.local_schedules += 1;
-    let should_notify = if is_yield {
-        if core.run_queue.push_back_or_overflow(task, inject) {
-            handle.stats.workers[core.index].overflowed();
-        }
-        true
-    } else if core
-        .shuffle
-        .as_ref()
-        .is_some_and(|shuffle| shuffle.choose(Choice::LifoSlot, 2) == 1)
-    {
-        // Shuffled: this time the woken task goes to the back of the queue.
+    // A yield goes to the back of the queue; so, shuffled, does a woken task the draw keeps out
+    // of the LIFO slot this time.
+    let to_back = is_yield || (core.shuffle.as_ref()).is_some_and(|shuffle| shuffle.choose(Choice::LifoSlot, 2) == 1);
+    let should_notify = if to_back {
         if core.run_queue.push_back_or_overflow(task, inject) {
             handle.stats.workers[core.index].overflowed();
         }
