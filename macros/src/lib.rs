@@ -52,8 +52,13 @@
 //!   worker threads (`Builder::new_multi_thread`). `#[mini::main]` defaults to
 //!   `"multi_thread"`, `#[mini::test]` to `"current_thread"`, so that each
 //!   test gets a small runtime of its own.
+//!   `flavor = "thread_per_core"` runs them on worker threads that share
+//!   nothing (`Builder::new_thread_per_core`): `main`'s body runs on the
+//!   calling thread, and starts its per-worker work with
+//!   `Handle::current().run_on_each(..)`.
 //! - `worker_threads = N` (at least 1) sets how many worker threads a
-//!   multi-threaded runtime runs, and so implies `flavor = "multi_thread"`.
+//!   multi-threaded or thread-per-core runtime runs, and so implies
+//!   `flavor = "multi_thread"` unless another flavor is named.
 //! - `start_paused = true|false` starts the runtime's clock paused; paused
 //!   time needs `flavor = "current_thread"`.
 //! - `shuffle` (`#[mini::test]` only) runs the test on a shuffled scheduler
@@ -92,8 +97,9 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Path, Signature, Token};
 /// `async fn main() -> std::io::Result<()>` works as usual. The attribute
 /// takes:
 ///
-/// - `flavor = "multi_thread"` (the default) or `flavor = "current_thread"`
-///   (every task runs on the main thread);
+/// - `flavor = "multi_thread"` (the default), `flavor = "current_thread"`
+///   (every task runs on the main thread) or `flavor = "thread_per_core"`
+///   (workers that share nothing; see `mini::runtime::Builder::new_thread_per_core`);
 /// - `worker_threads = N`, how many worker threads the multi-threaded runtime
 ///   runs (default: one per CPU); it implies `flavor = "multi_thread"`;
 /// - `start_paused = true|false`, whether the runtime's clock starts paused,
@@ -218,7 +224,9 @@ enum Options {
         /// `start_paused = true`: the runtime's clock starts paused (`mini::time::pause`).
         start_paused: bool,
     },
-    MultiThread {
+    /// Worker threads: `MultiThread` or `ThreadPerCore`.
+    Workers {
+        flavor: Flavor,
         /// `worker_threads = N`; `None` leaves the count to the runtime.
         worker_threads: Option<usize>,
     },
@@ -234,8 +242,11 @@ impl Options {
                 quote!(new_current_thread),
                 Some(quote!(builder.start_paused(#start_paused);)),
             ),
-            Options::MultiThread { worker_threads } => (
-                quote!(new_multi_thread),
+            Options::Workers { flavor, worker_threads } => (
+                match flavor {
+                    Flavor::ThreadPerCore => quote!(new_thread_per_core),
+                    _ => quote!(new_multi_thread),
+                },
                 worker_threads.map(|threads| quote!(builder.worker_threads(#threads);)),
             ),
         };
@@ -250,24 +261,25 @@ impl Options {
     fn shuffle_mode(&self, shuffle: Option<bool>) -> TokenStream2 {
         let mode = match (shuffle, self) {
             (Some(true), _) => quote!(Always),
-            (Some(false), _) | (None, Options::MultiThread { .. }) => quote!(Never),
+            (Some(false), _) | (None, Options::Workers { .. }) => quote!(Never),
             (None, Options::CurrentThread { .. }) => quote!(FromEnv),
         };
         quote!(::mini::runtime::seeds::ShuffleMode::#mode)
     }
 }
 
-/// The two kinds of runtime, as `flavor = "..."` names them.
+/// The kinds of runtime, as `flavor = "..."` names them.
 #[derive(Clone, Copy)]
 enum Flavor {
     CurrentThread,
     MultiThread,
+    ThreadPerCore,
 }
 
 impl Flavor {
     /// Parses `flavor`'s value, a string literal naming a flavor.
     fn parse(value: &Expr) -> syn::Result<Flavor> {
-        const EXPECTED: &str = "expected `\"current_thread\"` or `\"multi_thread\"`";
+        const EXPECTED: &str = "expected `\"current_thread\"`, `\"multi_thread\"` or `\"thread_per_core\"`";
         let Expr::Lit(ExprLit {
             lit: Lit::Str(name), ..
         }) = value
@@ -280,6 +292,7 @@ impl Flavor {
         match name.value().as_str() {
             "current_thread" => Ok(Flavor::CurrentThread),
             "multi_thread" => Ok(Flavor::MultiThread),
+            "thread_per_core" => Ok(Flavor::ThreadPerCore),
             other => Err(syn::Error::new_spanned(
                 name,
                 format!("unknown flavor `{other}`; {EXPECTED}"),
@@ -317,7 +330,7 @@ impl Key {
     /// How the argument is written, for the error messages that say so.
     fn usage(self) -> &'static str {
         match self {
-            Key::Flavor => "flavor = \"current_thread\"|\"multi_thread\"",
+            Key::Flavor => "flavor = \"current_thread\"|\"multi_thread\"|\"thread_per_core\"",
             Key::WorkerThreads => "worker_threads = N",
             Key::StartPaused => "start_paused = true|false",
             Key::Shuffle => "shuffle",
@@ -387,17 +400,17 @@ impl<'a> Written<'a> {
             Flavor::CurrentThread => match self.worker_threads {
                 Some(workers) => Err(syn::Error::new_spanned(
                     workers.argument,
-                    "`worker_threads` needs `flavor = \"multi_thread\"`: \
+                    "`worker_threads` needs `flavor = \"multi_thread\"` or `\"thread_per_core\"`: \
                      a current-thread runtime has no worker threads",
                 )),
                 None => Ok(Options::CurrentThread {
                     start_paused: self.start_paused.is_some_and(|paused| paused.value),
                 }),
             },
-            Flavor::MultiThread => match self.start_paused {
+            Flavor::MultiThread | Flavor::ThreadPerCore => match self.start_paused {
                 Some(paused) if paused.value => {
-                    // Say where the multi-threaded flavor came from when the
-                    // arguments do not name it.
+                    // Say where the flavor came from when the arguments do not
+                    // name it.
                     let why = match (self.flavor, &self.worker_threads) {
                         (Some(_), _) => String::new(),
                         (None, Some(_)) => " (`worker_threads` implies `flavor = \"multi_thread\"`)".to_owned(),
@@ -411,7 +424,8 @@ impl<'a> Written<'a> {
                         ),
                     ))
                 }
-                _ => Ok(Options::MultiThread {
+                _ => Ok(Options::Workers {
+                    flavor,
                     worker_threads: self.worker_threads.map(|workers| workers.value),
                 }),
             },

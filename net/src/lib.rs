@@ -29,7 +29,8 @@ pub use addr::{lookup_host, ToSocketAddrs};
 #[cfg(feature = "hyper")]
 pub use compat::hyper as hyper_rt;
 pub use tcp::{
-    Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream, WriteHalf,
+    Incoming, OwnedReadHalf, OwnedWriteHalf, PerWorkerListener, ReadHalf, ReuniteError, TcpListener, TcpSocket,
+    TcpStream, WriteHalf,
 };
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

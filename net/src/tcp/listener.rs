@@ -17,7 +17,7 @@ use std::task::{ready, Context, Poll};
 /// The listen backlog: how many connections the kernel queues before `accept`. 1024, as in
 /// tokio: a burst of connects is not refused while the runtime is busy, and the kernel caps it
 /// at `net.core.somaxconn` (4096 since Linux 5.4) anyway.
-const BACKLOG: libc::c_int = 1024;
+pub(crate) const BACKLOG: libc::c_int = 1024;
 
 /// A TCP socket that listens for connections.
 ///
@@ -81,6 +81,11 @@ impl TcpListener {
     /// Listens on the bound, non-blocking socket `fd` (made by `bind` or by `TcpSocket`).
     pub(crate) fn listen_on(fd: OwnedFd, backlog: libc::c_int) -> io::Result<TcpListener> {
         sys::listen(fd.as_fd(), backlog)?;
+        TcpListener::from_listening(fd)
+    }
+
+    /// Registers the listening, non-blocking socket `fd` with the current runtime.
+    pub(crate) fn from_listening(fd: OwnedFd) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: AsyncFd::new(std::net::TcpListener::from(fd))?,
             backoff: AcceptBackoff::default(),

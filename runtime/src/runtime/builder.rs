@@ -46,6 +46,7 @@ pub struct Builder {
 enum Flavor {
     CurrentThread,
     MultiThread,
+    ThreadPerCore,
 }
 
 impl Builder {
@@ -61,6 +62,28 @@ impl Builder {
         Builder::with_flavor(Flavor::MultiThread)
     }
 
+    /// A runtime with worker threads that share nothing on the hot path: each runs its own
+    /// current-thread scheduler, with its own epoll instance, timers and run queue (one per CPU
+    /// unless [`worker_threads`](Builder::worker_threads) or `MINI_WORKER_THREADS` says
+    /// otherwise). A task stays on the worker it was spawned on, so `spawn_local` works on every
+    /// worker; [`Runtime::run_on_each`] runs a future on each, and `TcpListener::bind_per_worker`
+    /// (in `mini-net`) gives each its own `SO_REUSEPORT` listener. For servers whose connections
+    /// cost about the same: nothing moves a task off a busy worker.
+    ///
+    /// ```
+    /// let rt = mini_runtime::runtime::Builder::new_thread_per_core().worker_threads(2).build().unwrap();
+    /// let workers = rt.run_on_each(|worker| async move {
+    ///     // `!Send` state is fine: this future and what it spawns stay on this worker.
+    ///     let here = std::rc::Rc::new(worker);
+    ///     let local = mini_runtime::task::spawn_local(async move { *here });
+    ///     (local.await.unwrap(), mini_runtime::runtime::worker_index())
+    /// });
+    /// assert_eq!(workers, [(0, Some(0)), (1, Some(1))]);
+    /// ```
+    pub fn new_thread_per_core() -> Builder {
+        Builder::with_flavor(Flavor::ThreadPerCore)
+    }
+
     fn with_flavor(flavor: Flavor) -> Builder {
         Builder {
             flavor,
@@ -73,7 +96,8 @@ impl Builder {
         }
     }
 
-    /// Pins each worker thread of a multi-threaded runtime to a CPU of its own: worker `n` to the
+    /// Pins each worker thread of a multi-threaded or thread-per-core runtime to a CPU of its
+    /// own: worker `n` to the
     /// `n`th CPU of the process's affinity mask (which the kernel keeps within the cgroup's
     /// cpuset, so `taskset` and container limits are honoured). A pinned worker keeps its caches
     /// and is never moved by the kernel's balancer; other threads may still share its CPU.
@@ -101,8 +125,8 @@ impl Builder {
         self
     }
 
-    /// How many worker threads a multi-threaded runtime runs (default: one per CPU this process
-    /// may use, or `MINI_WORKER_THREADS`). Ignored by a current-thread runtime.
+    /// How many worker threads a multi-threaded or thread-per-core runtime runs (default: one per
+    /// CPU this process may use, or `MINI_WORKER_THREADS`). Ignored by a current-thread runtime.
     ///
     /// # Panics
     /// If `threads` is 0.
@@ -360,11 +384,11 @@ impl Builder {
         match self.flavor {
             Flavor::CurrentThread if self.pin_workers => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "`pin_workers` pins the worker threads of a multi-threaded runtime; a current-thread \
-                 runtime has none (pin the thread that calls `block_on` instead)",
+                "`pin_workers` pins the worker threads of a multi-threaded or thread-per-core runtime; \
+                 a current-thread runtime has none (pin the thread that calls `block_on` instead)",
             )),
             Flavor::CurrentThread => Scheduler::new_current_thread(self.config),
-            Flavor::MultiThread => {
+            Flavor::MultiThread | Flavor::ThreadPerCore => {
                 if self.config.start_paused {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidInput,
@@ -382,7 +406,11 @@ impl Builder {
                     None
                 };
                 // Each worker thread drives the runtime for its whole life.
-                Scheduler::new_multi_thread(self.config, workers, cpus, self.hooks.clone(), context::enter_runtime)
+                let (config, hooks, enter) = (self.config, self.hooks.clone(), context::enter_runtime);
+                match self.flavor {
+                    Flavor::ThreadPerCore => Scheduler::new_thread_per_core(config, workers, cpus, hooks, enter),
+                    _ => Scheduler::new_multi_thread(config, workers, cpus, hooks, enter),
+                }
             }
         }
     }

@@ -49,6 +49,57 @@ impl Handle {
         self.inner.spawn(future, SpawnSite::caller())
     }
 
+    /// Spawns a task on worker `worker` of a thread-per-core runtime, for the rare task that
+    /// must run elsewhere than where `spawn` puts it (on the spawning worker). The other flavors
+    /// share one queue among their workers: there it spawns as `spawn` does.
+    ///
+    /// ```
+    /// let rt = mini_runtime::runtime::Builder::new_thread_per_core().worker_threads(2).build().unwrap();
+    /// let task = rt.handle().spawn_on(1, async { mini_runtime::runtime::worker_index() });
+    /// assert_eq!(rt.block_on(task).unwrap(), Some(1));
+    /// ```
+    ///
+    /// # Panics
+    /// If `worker` is not below [`num_workers`](super::RuntimeMetrics::num_workers).
+    #[track_caller]
+    pub fn spawn_on<F>(&self, worker: usize, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn_on(worker, future, SpawnSite::caller())
+    }
+
+    /// Runs the future that `f(worker)` makes once on each worker, on that worker's thread, and
+    /// returns their outputs in worker order: how a thread-per-core server starts (a listener
+    /// and an accept loop per worker). The futures need not be `Send`: each is spawned with
+    /// `spawn_local` on its worker and stays there. On a current-thread runtime it runs once
+    /// (worker 0).
+    ///
+    /// ```
+    /// # async fn serve(_worker: usize) -> std::io::Result<()> { Ok(()) }
+    /// # mini_runtime::runtime::Builder::new_thread_per_core().build().unwrap().block_on(async {
+    /// let results = mini_runtime::runtime::Handle::current().run_on_each(serve).await;
+    /// assert!(results.iter().all(|result| result.is_ok()));
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// On a multi-threaded runtime, whose tasks move between workers (spawn a task per worker
+    /// with `spawn` there). If a worker's future panics, the panic is resumed here, once every
+    /// other worker's future has finished.
+    #[track_caller]
+    pub fn run_on_each<F, Fut>(&self, f: F) -> impl Future<Output = Vec<Fut::Output>> + Send + 'static
+    where
+        F: Fn(usize) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let location = std::panic::Location::caller();
+        let scheduler = self.inner.clone();
+        async move { run_on_each(scheduler, f, location).await }
+    }
+
     /// The runtime's metrics (see [`RuntimeMetrics`](super::RuntimeMetrics)).
     pub fn metrics(&self) -> super::RuntimeMetrics {
         super::RuntimeMetrics::new(self.inner.clone())
@@ -106,4 +157,50 @@ impl fmt::Debug for EnterGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnterGuard").finish_non_exhaustive()
     }
+}
+
+/// `Handle::run_on_each`'s future; the tasks get `location` as their spawn site.
+async fn run_on_each<F, Fut>(
+    scheduler: Scheduler,
+    f: F,
+    location: &'static std::panic::Location<'static>,
+) -> Vec<Fut::Output>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future + 'static,
+    Fut::Output: Send + 'static,
+{
+    if let Scheduler::MultiThread(_) = scheduler {
+        panic!(
+            "`run_on_each` runs a future on each worker of a thread-per-core (or current-thread) \
+             runtime; a multi-threaded runtime's tasks move between its workers: spawn one task \
+             per worker with `spawn` instead"
+        );
+    }
+    let f = std::sync::Arc::new(f);
+    let tasks: Vec<_> = (0..scheduler.stats().workers.len())
+        .map(|worker| {
+            let f = f.clone();
+            let run_here = async move {
+                let local = crate::task::spawn_local(f(worker));
+                local.await
+            };
+            scheduler.spawn_on(worker, run_here, SpawnSite { location, name: None })
+        })
+        .collect();
+    let mut outputs = Vec::with_capacity(tasks.len());
+    let mut panic = None;
+    for (worker, task) in tasks.into_iter().enumerate() {
+        match task.await {
+            Ok(Ok(output)) => outputs.push(output),
+            Ok(Err(error)) | Err(error) if error.is_panic() => {
+                panic.get_or_insert(error.into_panic());
+            }
+            Ok(Err(_)) | Err(_) => panic!("`run_on_each`: the runtime shut down while worker {worker}'s future ran"),
+        }
+    }
+    if let Some(payload) = panic {
+        std::panic::resume_unwind(payload);
+    }
+    outputs
 }

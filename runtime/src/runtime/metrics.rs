@@ -157,22 +157,30 @@ impl RuntimeMetrics {
 
     /// fds ever registered with the reactor (each socket, pipe, pidfd, signal fd …).
     pub fn io_driver_fd_registered_count(&self) -> u64 {
-        self.scheduler.drivers().reactor.counts().registered
+        self.sum_over_drivers(|drivers| drivers.reactor.counts().registered)
     }
 
     /// fds ever deregistered from the reactor.
     pub fn io_driver_fd_deregistered_count(&self) -> u64 {
-        self.scheduler.drivers().reactor.counts().deregistered
+        self.sum_over_drivers(|drivers| drivers.reactor.counts().deregistered)
     }
 
     /// Readiness events the reactor delivered to registered fds.
     pub fn io_driver_ready_count(&self) -> u64 {
-        self.scheduler.drivers().reactor.counts().ready
+        self.sum_over_drivers(|drivers| drivers.reactor.counts().ready)
     }
 
     /// Timers (sleeps, timeouts, intervals) armed and not yet fired.
     pub fn num_armed_timers(&self) -> usize {
-        self.scheduler.drivers().timers.armed_count()
+        self.sum_over_drivers(|drivers| drivers.timers.armed_count() as u64) as usize
+    }
+
+    /// The sum of `count` over the runtime's reactors and timer wheels (a thread-per-core
+    /// runtime has one of each per worker).
+    fn sum_over_drivers(&self, count: impl Fn(&crate::scheduler::Drivers) -> u64) -> u64 {
+        let mut sum = 0;
+        self.scheduler.for_each_drivers(|drivers| sum += count(drivers));
+        sum
     }
 
     /// Threads in the blocking pool (running a job or idle).

@@ -16,6 +16,21 @@ pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
 use crate::context;
+
+/// The index of the runtime worker this code runs on: a multi-threaded or thread-per-core
+/// runtime's worker thread (`0..num_workers`), or 0 on the thread inside a current-thread
+/// runtime's `block_on`; `None` on any other thread (a blocking job's, the thread inside a
+/// multi-threaded runtime's `block_on`, a thread of your own).
+///
+/// ```
+/// assert_eq!(mini_runtime::runtime::worker_index(), None);
+/// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
+/// assert_eq!(rt.block_on(async { mini_runtime::runtime::worker_index() }), Some(0));
+/// ```
+pub fn worker_index() -> Option<usize> {
+    let (owner, worker) = crate::scheduler::current_core::running();
+    (!owner.is_null()).then_some(worker)
+}
 use crate::scheduler::watchdog::Watchdog;
 use crate::scheduler::Scheduler;
 use crate::task::{JoinHandle, LocalSet};
@@ -73,6 +88,19 @@ impl Runtime {
         F::Output: Send + 'static,
     {
         self.handle.spawn(future)
+    }
+
+    /// [`Handle::run_on_each`], run to completion: the futures `f` makes, one on each worker.
+    ///
+    /// # Panics
+    /// As [`Handle::run_on_each`], and as [`block_on`](Runtime::block_on) from inside a runtime.
+    pub fn run_on_each<F, Fut>(&self, f: F) -> Vec<Fut::Output>
+    where
+        F: Fn(usize) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.block_on(self.handle.run_on_each(f))
     }
 
     /// This runtime's metrics (see [`RuntimeMetrics`]).

@@ -6,9 +6,10 @@
 //! thread queues the task on the core without a lock, and a waker of another runtime's task does
 //! not.
 //!
-//! The slot holds two addresses: the scheduler that owns the core, and the core. A scheduler
-//! type names its core type ([`RunsCore::Core`]) and always stores a core of that type, so the
-//! owner's address, checked on every lookup, also says what the core is.
+//! The slot holds two addresses, the scheduler that owns the core and the core, and the index of
+//! the worker the core belongs to (`runtime::worker_index`). A scheduler type names its core type
+//! ([`RunsCore::Core`]) and always stores a core of that type, so the owner's address, checked
+//! on every lookup, also says what the core is.
 
 use std::cell::Cell;
 use std::ptr;
@@ -19,26 +20,32 @@ pub(crate) trait RunsCore {
     type Core;
 }
 
-/// `(owner, core)`: the addresses of the scheduler whose core this thread runs and of the core;
-/// both null when it runs none.
-type Entry = (*const (), *const ());
+/// `(owner, core, worker)`: the addresses of the scheduler whose core this thread runs and of
+/// the core, both null when it runs none, and the core's worker index.
+type Entry = (*const (), *const (), usize);
+
+const NONE: Entry = (ptr::null(), ptr::null(), 0);
 
 thread_local! {
     /// Set only by `run`, for the length of its call, to a scheduler and a core that outlive it.
-    static CURRENT: Cell<Entry> = const { Cell::new((ptr::null(), ptr::null())) };
+    static CURRENT: Cell<Entry> = const { Cell::new(NONE) };
 }
 
-/// Runs `f` with `core` as the current core of `owner` on this thread. The previous entry is
-/// restored when `f` returns or unwinds (a runtime may be driven from inside another one's
-/// task, on a thread of its own).
-pub(crate) fn run<S: RunsCore, R>(owner: &S, core: &S::Core, f: impl FnOnce() -> R) -> R {
+/// Runs `f` with `core`, worker `worker`'s, as the current core of `owner` on this thread. The
+/// previous entry is restored when `f` returns or unwinds (a runtime may be driven from inside
+/// another one's task, on a thread of its own).
+pub(crate) fn run<S: RunsCore, R>(owner: &S, core: &S::Core, worker: usize, f: impl FnOnce() -> R) -> R {
     struct Restore(Entry);
     impl Drop for Restore {
         fn drop(&mut self) {
             let _ = CURRENT.try_with(|current| current.set(self.0));
         }
     }
-    let entry = (ptr::from_ref(owner).cast::<()>(), ptr::from_ref(core).cast::<()>());
+    let entry = (
+        ptr::from_ref(owner).cast::<()>(),
+        ptr::from_ref(core).cast::<()>(),
+        worker,
+    );
     let _restore = Restore(CURRENT.replace(entry));
     f()
 }
@@ -47,7 +54,7 @@ pub(crate) fn run<S: RunsCore, R>(owner: &S, core: &S::Core, f: impl FnOnce() ->
 /// `None`.
 #[inline]
 pub(crate) fn with<S: RunsCore, R>(owner: &S, f: impl FnOnce(Option<&S::Core>) -> R) -> R {
-    let (current_owner, core) = CURRENT.try_with(Cell::get).unwrap_or((ptr::null(), ptr::null()));
+    let (current_owner, core, _) = CURRENT.try_with(Cell::get).unwrap_or(NONE);
     if !ptr::eq(current_owner, ptr::from_ref(owner).cast::<()>()) {
         return f(None);
     }
@@ -57,4 +64,12 @@ pub(crate) fn with<S: RunsCore, R>(owner: &S, f: impl FnOnce(Option<&S::Core>) -
     // live values of non-zero size do not share an address, and `owner` is live), so `core` is
     // an `S::Core`. Only shared references are handed out, as `run` holds one.
     f(Some(unsafe { &*core.cast::<S::Core>() }))
+}
+
+/// The address of the scheduler whose core this thread runs (null if none), and the core's
+/// worker index.
+#[inline]
+pub(crate) fn running() -> (*const (), usize) {
+    let (owner, _, worker) = CURRENT.try_with(Cell::get).unwrap_or(NONE);
+    (owner, worker)
 }

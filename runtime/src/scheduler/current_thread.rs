@@ -34,11 +34,12 @@
 //! sees `parked` and writes the eventfd. The eventfd is written only then, so a busy runtime pays
 //! no syscall per remote wake, and a wake from the runtime's own thread never pays one.
 
+use super::blocking::BlockingPool;
 use super::blocking::JobOwner;
 use super::burst_queue::BurstQueue;
 use super::current_core::{self, RunsCore};
 use super::inject::Inject;
-use super::stats::{BusyClock, SchedulerStats};
+use super::stats::{BusyClock, SchedulerStats, WorkerStats};
 use super::{Config, Drivers};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
@@ -71,8 +72,11 @@ pub(crate) struct CurrentThread {
     /// The thread (`util::thread_id`) whose `spawn_local` tasks this runtime holds; 0 if none ever.
     local_owner: AtomicU64,
     pub(crate) drivers: Drivers,
-    /// The one worker's counters: the thread in `block_on` writes them.
-    pub(crate) stats: SchedulerStats,
+    /// The counters: `workers[index]` is this runtime's, written by the thread in `block_on`
+    /// (a thread-per-core runtime's workers share one `SchedulerStats`).
+    pub(crate) stats: Arc<SchedulerStats>,
+    /// Which worker of its runtime this is: 0, or a thread-per-core worker's index.
+    index: usize,
     /// The core's `Shuffle` (one, or none with shuffle off), for `Handle::schedule_hash`.
     pub(super) shuffles: Box<[Arc<Shuffle>]>,
     config: Config,
@@ -109,12 +113,24 @@ impl RunsCore for CurrentThread {
 
 impl CurrentThread {
     pub(crate) fn new(config: Config) -> std::io::Result<Arc<CurrentThread>> {
-        let (drivers, driver) = Drivers::new(&config)?;
-        let stats = SchedulerStats::new(1, config.poll_time_histogram);
-        let shuffle = config.shuffle.map(|shuffle| shuffle.for_worker(0));
+        let stats = Arc::new(SchedulerStats::new(1, config.poll_time_histogram));
+        CurrentThread::new_worker(config, 0, stats, Arc::new(BlockingPool::for_config(&config)))
+    }
+
+    /// Worker `index` of a thread-per-core runtime (or, `index` 0 and a pool of its own, a
+    /// current-thread runtime): its counters are `stats.workers[index]`; the blocking pool may be
+    /// shared.
+    pub(crate) fn new_worker(
+        config: Config,
+        index: usize,
+        stats: Arc<SchedulerStats>,
+        blocking: Arc<BlockingPool>,
+    ) -> std::io::Result<Arc<CurrentThread>> {
+        let (drivers, driver) = Drivers::new(&config, blocking)?;
+        let shuffle = config.shuffle.map(|shuffle| shuffle.for_worker(index));
         let core = Box::new(Core {
             shuffle: shuffle.clone(),
-            busy: Cell::new(BusyClock::start(&stats.workers[0])),
+            busy: Cell::new(BusyClock::start(&stats.workers[index])),
             local_schedules: Cell::new(0),
             local_queue: RefCell::new(BurstQueue::new(LOCAL_RING)),
             tick: Cell::new(0),
@@ -133,6 +149,7 @@ impl CurrentThread {
             local_owner: AtomicU64::new(0),
             drivers,
             stats,
+            index,
             shuffles: shuffle.into_iter().collect(),
             config,
         }))
@@ -180,12 +197,20 @@ impl CurrentThread {
     /// Runtime shutdown (the caller has entered the runtime): cancels every task (dropping its
     /// future), drops every queued task, and fails every I/O registration.
     pub(crate) fn shutdown(self: &Arc<Self>, blocking_timeout: Option<std::time::Duration>) {
+        if self.cancel_tasks() {
+            self.drivers.shutdown(blocking_timeout);
+        }
+    }
+
+    /// Cancels every task (dropping its future) and drops every queued task; `false` if it
+    /// cannot, because a `block_on` on another thread still holds the core (it cannot, since
+    /// dropping the runtime needs it unborrowed: then the tasks are left to leak). Done once:
+    /// later calls find no core and return `false`.
+    pub(crate) fn cancel_tasks(self: &Arc<Self>) -> bool {
         let Some(core) = self.slot.lock().core.take() else {
-            // A `block_on` on another thread still holds the core: it cannot, since dropping the
-            // runtime needs it to be unborrowed. Nothing to do but leave the tasks to leak.
-            return;
+            return false;
         };
-        current_core::run(&**self, &core, || {
+        current_core::run(&**self, &core, self.index, || {
             let local_owner = self.local_owner.load(Acquire);
             let owns_local_tasks = local_owner == 0 || local_owner == thread_id::current();
             for task in self.owned.close_and_drain() {
@@ -208,8 +233,14 @@ impl CurrentThread {
                 drop(local);
                 drop(remote);
             }
-            self.drivers.shutdown(blocking_timeout);
         });
+        true
+    }
+
+    /// This worker's counters.
+    #[inline(always)]
+    fn worker_stats(&self) -> &WorkerStats {
+        &self.stats.workers[self.index]
     }
 }
 
@@ -222,11 +253,11 @@ struct CoreGuard<'a> {
 impl CoreGuard<'_> {
     fn block_on<F: Future>(self, future: std::pin::Pin<&mut Option<F>>) -> F::Output {
         let core: &Core = self.core.as_deref().expect("the core is present until the guard drops");
-        let stats = &self.handle.stats;
-        let _forced_yields = stats.workers[0].drive_on_this_thread();
-        core.busy.set(stats.workers[0].unparked(&stats.idle_bell));
+        let stats = self.handle.worker_stats();
+        let _forced_yields = stats.drive_on_this_thread();
+        core.busy.set(stats.unparked(&self.handle.stats.idle_bell));
         let _shuffle = core.shuffle.as_ref().map(shuffle::enter);
-        current_core::run(&**self.handle, core, || {
+        current_core::run(&**self.handle, core, self.handle.index, || {
             let _defer = DeferScope::enter();
             core.block_on(self.handle, future)
         })
@@ -237,7 +268,7 @@ impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
         if let Some(core) = &self.core {
             // No thread drives the runtime now: to the stats, the worker is parked.
-            let stats = &self.handle.stats.workers[0];
+            let stats = self.handle.worker_stats();
             stats.periodic_update(core.local_schedules.get());
             stats.parking(&core.busy.get());
         }
@@ -264,7 +295,7 @@ impl Core {
                     .expect("the future is present until it completes");
                 // A poll like a task's, for the stall detector (`None`: no task). One that panics
                 // is ended by `parking` when the core is handed back.
-                let worker = &handle.stats.workers[0];
+                let worker = handle.worker_stats();
                 let seq = worker.start_block_on_poll();
                 let poll = running.poll(&mut cx);
                 worker.end_poll(seq);
@@ -298,7 +329,7 @@ impl Core {
     /// waiting to be polled, or tasks that yielded wait for the reactor's next turn: then it
     /// turns without blocking).
     fn run_tasks(&self, handle: &CurrentThread) {
-        let stats = &handle.stats.workers[0];
+        let stats = handle.worker_stats();
         let round = if self.shuffle.is_some() {
             1
         } else {
@@ -333,8 +364,8 @@ impl Core {
         // Other threads cannot read the local queue: they read its depth as of the last park
         // or of this check (every `event_interval` polls).
         let depth = self.local_queue.borrow().len();
-        handle.stats.workers[0].record_local_queue_depth(depth);
-        handle.stats.workers[0].periodic_update(self.local_schedules.get());
+        handle.worker_stats().record_local_queue_depth(depth);
+        handle.worker_stats().periodic_update(self.local_schedules.get());
         self.turn(handle, Some(std::time::Duration::ZERO));
     }
 
@@ -395,17 +426,17 @@ impl Core {
     /// Blocks in `epoll_wait` until there is something to do (see "Parking" above).
     fn park(&self, handle: &CurrentThread) {
         if handle.prepare_park() {
-            let stats = &handle.stats;
+            let stats = handle.worker_stats();
             // It parks with an empty local queue.
-            stats.workers[0].record_local_queue_depth(0);
-            stats.workers[0].periodic_update(self.local_schedules.get());
-            stats.workers[0].parking(&self.busy.get());
+            stats.record_local_queue_depth(0);
+            stats.periodic_update(self.local_schedules.get());
+            stats.parking(&self.busy.get());
             if handle.drivers.timers.is_paused() {
                 self.park_paused(handle);
             } else {
                 self.turn(handle, handle.drivers.timers.park_timeout());
             }
-            self.busy.set(stats.workers[0].unparked(&stats.idle_bell));
+            self.busy.set(stats.unparked(&handle.stats.idle_bell));
             self.polls_since_io.set(0);
         }
         handle.parked.store(false, SeqCst);

@@ -1,8 +1,10 @@
 //! Schedulers: who runs tasks, on which threads, in which order.
 //!
-//! A runtime's [`Scheduler`] is one of two flavors: the current-thread scheduler (every task on
-//! the thread in `block_on`) and the work-stealing multi-threaded one (worker threads, each with
-//! its own run queue). Both hold the same [`Drivers`] (reactor, timers, blocking pool). Two
+//! A runtime's [`Scheduler`] is one of three flavors: the current-thread scheduler (every task on
+//! the thread in `block_on`), the work-stealing multi-threaded one (worker threads, each with
+//! its own run queue, sharing one reactor) and the thread-per-core one (worker threads, each a
+//! current-thread scheduler of its own). Each holds [`Drivers`] (reactor, timers, blocking pool):
+//! one set, or thread-per-core one per worker with the pool shared. Two
 //! more schedulers run tasks inside a runtime: the blocking pool (`blocking.rs`, closures on
 //! threads of their own) and `LocalSet` (`local_set.rs`, `!Send` tasks inside one future).
 //!
@@ -14,7 +16,7 @@
 pub(crate) mod blocking;
 mod burst_queue;
 mod config;
-mod current_core;
+pub(crate) mod current_core;
 mod current_thread;
 mod drivers;
 mod inject;
@@ -23,6 +25,7 @@ mod multi_thread;
 pub(crate) mod stall_report;
 pub(crate) mod stats;
 mod task_queue;
+mod thread_per_core;
 pub(crate) mod watchdog;
 
 pub(crate) use config::{Config, ShuffleConfig, ThreadHooks};
@@ -32,6 +35,7 @@ use stats::SchedulerStats;
 use self::blocking::JobOwner;
 use self::current_thread::CurrentThread;
 use self::multi_thread::MultiThread;
+use self::thread_per_core::ThreadPerCore;
 use crate::task::{Header, JoinHandle, SpawnSite};
 use crate::time::timers::TimerDriver;
 use std::future::Future;
@@ -45,6 +49,7 @@ use std::time::Duration;
 pub(crate) enum Scheduler {
     CurrentThread(Arc<CurrentThread>),
     MultiThread(Arc<MultiThread>),
+    ThreadPerCore(Arc<ThreadPerCore>),
 }
 
 /// Why `spawn_local` cannot spawn on a runtime.
@@ -62,6 +67,7 @@ macro_rules! each_flavor {
         match $scheduler {
             Scheduler::CurrentThread($flavor) => $body,
             Scheduler::MultiThread($flavor) => $body,
+            Scheduler::ThreadPerCore($flavor) => $body,
         }
     };
 }
@@ -86,6 +92,20 @@ impl Scheduler {
         )?))
     }
 
+    /// Starts a thread-per-core runtime's `workers` (as `new_multi_thread` does its workers).
+    pub(crate) fn new_thread_per_core<G: 'static>(
+        config: Config,
+        workers: usize,
+        cpus: Option<Vec<usize>>,
+        hooks: ThreadHooks,
+        enter: impl Fn(Scheduler) -> G + Send + Sync + 'static,
+    ) -> io::Result<Scheduler> {
+        let enter = move |scheduler: &Arc<ThreadPerCore>| enter(Scheduler::ThreadPerCore(scheduler.clone()));
+        Ok(Scheduler::ThreadPerCore(ThreadPerCore::new(
+            config, workers, cpus, hooks, enter,
+        )?))
+    }
+
     /// Runs `future` to completion on this thread. The caller has entered the runtime.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         each_flavor!(self, scheduler => scheduler.block_on(future))
@@ -104,8 +124,29 @@ impl Scheduler {
         each_flavor!(self, scheduler => scheduler.spawn(future, site))
     }
 
-    /// Spawns a `!Send` future, if this thread is the one inside this runtime's `block_on`
-    /// (the only place its tasks are polled).
+    /// Spawns `future` on worker `worker` (a thread-per-core runtime's; the other flavors have
+    /// one queue for all their workers, and spawn as `spawn` does).
+    ///
+    /// # Panics
+    /// If the runtime has no worker `worker`.
+    pub(crate) fn spawn_on<F>(&self, worker: usize, future: F, site: SpawnSite) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let workers = self.stats().workers.len();
+        assert!(
+            worker < workers,
+            "`spawn_on`: there is no worker {worker}: this runtime has {workers} (see `RuntimeMetrics::num_workers`)"
+        );
+        match self {
+            Scheduler::ThreadPerCore(scheduler) => scheduler.spawn_on(worker, future, site),
+            _ => self.spawn(future, site),
+        }
+    }
+
+    /// Spawns a `!Send` future, if this thread is the one inside this runtime's `block_on`, or
+    /// a thread-per-core runtime's worker (the only places its tasks are polled).
     pub(crate) fn spawn_local<F>(&self, future: F, site: SpawnSite) -> Result<JoinHandle<F::Output>, SpawnLocalError>
     where
         F: Future + 'static,
@@ -115,12 +156,31 @@ impl Scheduler {
             Scheduler::CurrentThread(scheduler) if scheduler.is_current() => Ok(scheduler.spawn_local(future, site)),
             Scheduler::CurrentThread(_) => Err(SpawnLocalError::NotOnRuntimeThread),
             Scheduler::MultiThread(_) => Err(SpawnLocalError::MultiThread),
+            Scheduler::ThreadPerCore(scheduler) => match scheduler.worker_here() {
+                Some(worker) => Ok(worker.spawn_local(future, site)),
+                None => Err(SpawnLocalError::NotOnRuntimeThread),
+            },
         }
     }
 
-    /// The reactor, timers and blocking pool, which every flavor holds the same way.
+    /// The reactor, timers and blocking pool that I/O objects, timers and blocking jobs created
+    /// on this thread use: the runtime's, or a thread-per-core runtime's worker's (worker 0's on
+    /// a thread that is no worker).
     pub(crate) fn drivers(&self) -> &Drivers {
-        each_flavor!(self, scheduler => &scheduler.drivers)
+        match self {
+            Scheduler::CurrentThread(scheduler) => &scheduler.drivers,
+            Scheduler::MultiThread(scheduler) => &scheduler.drivers,
+            Scheduler::ThreadPerCore(scheduler) => &scheduler.worker_here_or_first().drivers,
+        }
+    }
+
+    /// Calls `f` with every set of drivers of the runtime (one per worker on thread-per-core).
+    pub(crate) fn for_each_drivers(&self, mut f: impl FnMut(&Drivers)) {
+        match self {
+            Scheduler::CurrentThread(scheduler) => f(&scheduler.drivers),
+            Scheduler::MultiThread(scheduler) => f(&scheduler.drivers),
+            Scheduler::ThreadPerCore(scheduler) => scheduler.workers().iter().for_each(|worker| f(&worker.drivers)),
+        }
     }
 
     /// Each worker's `Shuffle`, in worker order; empty with shuffle off.
@@ -134,37 +194,63 @@ impl Scheduler {
     }
 
     /// Calls `f` with the header of every task the runtime owns (see `OwnedTasks::for_each_header`).
-    pub(crate) fn for_each_task(&self, f: impl FnMut(&Header)) {
-        each_flavor!(self, scheduler => scheduler.owned.for_each_header(f))
+    pub(crate) fn for_each_task(&self, mut f: impl FnMut(&Header)) {
+        match self {
+            Scheduler::CurrentThread(scheduler) => scheduler.owned.for_each_header(f),
+            Scheduler::MultiThread(scheduler) => scheduler.owned.for_each_header(f),
+            Scheduler::ThreadPerCore(scheduler) => {
+                (scheduler.workers().iter()).for_each(|worker| worker.owned.for_each_header(&mut f))
+            }
+        }
     }
 
     /// How many tasks are alive, and how many were ever spawned (blocking jobs not counted).
     pub(crate) fn task_counts(&self) -> (usize, u64) {
-        each_flavor!(self, scheduler => scheduler.owned.counts())
+        match self {
+            Scheduler::CurrentThread(scheduler) => scheduler.owned.counts(),
+            Scheduler::MultiThread(scheduler) => scheduler.owned.counts(),
+            Scheduler::ThreadPerCore(scheduler) => (scheduler.workers().iter())
+                .map(|worker| worker.owned.counts())
+                .fold((0, 0), |(alive, spawned), (a, s)| (alive + a, spawned + s)),
+        }
     }
 
-    /// How many tasks wait in the inject queue, and how many were ever queued there from
-    /// outside the runtime's threads.
+    /// How many tasks wait in the inject queue (or queues), and how many were ever queued there
+    /// from outside the runtime's threads (from outside their worker's, on thread-per-core).
     pub(crate) fn inject_counts(&self) -> (usize, u64) {
-        each_flavor!(self, scheduler => (scheduler.inject.len(), scheduler.inject.remote_pushes()))
+        match self {
+            Scheduler::CurrentThread(scheduler) => (scheduler.inject.len(), scheduler.inject.remote_pushes()),
+            Scheduler::MultiThread(scheduler) => (scheduler.inject.len(), scheduler.inject.remote_pushes()),
+            Scheduler::ThreadPerCore(scheduler) => (scheduler.workers().iter())
+                .map(|worker| (worker.inject.len(), worker.inject.remote_pushes()))
+                .fold((0, 0), |(len, pushes), (l, p)| (len + l, pushes + p)),
+        }
     }
 
     /// How many tasks wait in `worker`'s local queue.
     pub(crate) fn local_queue_depth(&self, worker: usize) -> usize {
         match self {
-            Scheduler::CurrentThread(scheduler) => scheduler.stats.workers[worker].recorded_local_queue_depth(),
             Scheduler::MultiThread(scheduler) => scheduler.local_queue_depth(worker),
+            _ => self.stats().workers[worker].recorded_local_queue_depth(),
         }
     }
 
     /// What a timer holds: the timers and how to wake the thread parked on them.
     pub(crate) fn timer_driver(&self) -> Arc<dyn TimerDriver> {
-        each_flavor!(self, scheduler => scheduler.clone())
+        match self {
+            Scheduler::CurrentThread(scheduler) => scheduler.clone(),
+            Scheduler::MultiThread(scheduler) => scheduler.clone(),
+            Scheduler::ThreadPerCore(scheduler) => scheduler.timer_driver(),
+        }
     }
 
     /// What a blocking job tells when it is done.
     pub(crate) fn job_owner(&self) -> Arc<dyn JobOwner> {
-        each_flavor!(self, scheduler => scheduler.clone())
+        match self {
+            Scheduler::CurrentThread(scheduler) => scheduler.clone(),
+            Scheduler::MultiThread(scheduler) => scheduler.clone(),
+            Scheduler::ThreadPerCore(scheduler) => scheduler.job_owner(),
+        }
     }
 
     /// Whether the clock may be paused: only with every task on one thread is there a moment
@@ -177,6 +263,7 @@ impl Scheduler {
         match self {
             Scheduler::CurrentThread(_) => "current_thread",
             Scheduler::MultiThread(_) => "multi_thread",
+            Scheduler::ThreadPerCore(_) => "thread_per_core",
         }
     }
 }

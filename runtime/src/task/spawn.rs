@@ -98,9 +98,9 @@ where
              (`Builder::new_current_thread`, or `#[mini::main(flavor = \"current_thread\")]`)"
         ),
         _ => panic!(
-            "`spawn_local` must be called inside a `mini::task::LocalSet` (`run_until`), or from a \
+            "`spawn_local` must be called inside a `mini::task::LocalSet` (`run_until`), from a \
              task or future running inside `block_on` of a current-thread mini runtime, on the \
-             thread that runs it"
+             thread that runs it, or from a task on a worker of a thread-per-core runtime"
         ),
     }
 }

@@ -57,13 +57,12 @@ use crate::reactor::Driver;
 use crate::task::OwnedTasks;
 use crate::time::timers::{TimerDriver, Timers};
 use crate::util::shuffle::Shuffle;
-use crate::util::thread_waker::current_thread_waker;
+use crate::util::thread_waker::block_on_parked;
 use parking_lot::Mutex;
 use std::future::Future;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
@@ -110,15 +109,7 @@ impl MultiThread {
     /// Runs `future` on this thread (not a worker), sleeping between polls; the workers run the
     /// tasks meanwhile. The caller has entered the runtime.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let waker = current_thread_waker();
-        let mut cx = Context::from_waker(&waker);
-        let mut future = std::pin::pin!(future);
-        loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return output;
-            }
-            thread::park();
-        }
+        block_on_parked(future)
     }
 
     /// Runtime shutdown (the caller has entered the runtime): stops and joins the workers, then

@@ -8,6 +8,7 @@ use super::park::Parker;
 use super::queue;
 use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
 use crate::loom::AtomicU64;
+use crate::scheduler::blocking::BlockingPool;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
@@ -103,9 +104,12 @@ pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
         stats,
         core: RefCell::new(core),
     };
-    let shuffle = worker.core.borrow().shuffle.clone();
+    let (shuffle, index) = {
+        let core = worker.core.borrow();
+        (core.shuffle.clone(), core.index)
+    };
     let _shuffle = shuffle.as_ref().map(shuffle::enter);
-    current_core::run(&*handle, &worker.core, || {
+    current_core::run(&*handle, &worker.core, index, || {
         let _defer = DeferScope::enter();
         worker.run();
     });
@@ -131,7 +135,7 @@ impl MultiThread {
         hooks: ThreadHooks,
         enter: impl Fn(&Arc<MultiThread>) -> G + Send + Sync + 'static,
     ) -> io::Result<Arc<MultiThread>> {
-        let (drivers, driver) = Drivers::new(&config)?;
+        let (drivers, driver) = Drivers::new(&config, Arc::new(BlockingPool::for_config(&config)))?;
         let mut cores = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
         let shuffles: Box<[Arc<Shuffle>]> = match config.shuffle {
