@@ -138,5 +138,5 @@ fn backpressure_on_the_current_thread_runtime() {
 
 #[test]
 fn backpressure_on_a_multi_threaded_runtime() {
-    run_multi_thread(2, a_stalled_reader_stops_the_writer_then_a_slow_one_gets_everything);
+    run_on_worker_flavors(2, a_stalled_reader_stops_the_writer_then_a_slow_one_gets_everything);
 }

@@ -79,7 +79,7 @@ fn futures_io_copy_and_ext_traits_work_over_mini_sockets() {
 
 #[test]
 fn futures_channels_carry_messages_between_workers() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let (mut tx, rx) = mpsc::channel::<u32>(8);
         // Both tasks block on one barrier first: they can only pass it on two different workers.
         let barrier = Arc::new(std::sync::Barrier::new(2));
@@ -106,7 +106,7 @@ fn futures_channels_carry_messages_between_workers() {
 
 #[test]
 fn async_channel_async_lock_and_event_listener_work_across_workers_and_the_blocking_pool() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         // async-channel: a bounded MPMC queue, fed by a blocking-pool thread too.
         let (tx, rx) = async_channel::bounded::<u32>(4);
         let blocking_tx = tx.clone();

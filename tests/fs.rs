@@ -52,34 +52,37 @@ fn whole_file_helpers_write_read_rename_and_remove() {
 #[test]
 fn a_file_writes_seeks_and_reads_through_futures_io_on_a_multi_threaded_runtime() {
     let dir = temp_dir();
-    run_multi_thread(2, {
+    run_on_worker_flavors(2, {
         let dir = dir.clone();
-        || async move {
-            fs::create_dir_all(&dir).await.unwrap();
-            let path = dir.join("file.bin");
-            let data = pattern(1 << 20);
-            let mut file = File::create(&path).await.unwrap();
-            // Several chunks (writes hand at most 64 KiB to the pool at a time).
-            file.write_all(&data).await.unwrap();
-            file.flush().await.unwrap();
-            assert_eq!(file.metadata().await.unwrap().len(), data.len() as u64);
-            drop(file);
+        move || {
+            let dir = dir.clone();
+            async move {
+                fs::create_dir_all(&dir).await.unwrap();
+                let path = dir.join("file.bin");
+                let data = pattern(1 << 20);
+                let mut file = File::create(&path).await.unwrap();
+                // Several chunks (writes hand at most 64 KiB to the pool at a time).
+                file.write_all(&data).await.unwrap();
+                file.flush().await.unwrap();
+                assert_eq!(file.metadata().await.unwrap().len(), data.len() as u64);
+                drop(file);
 
-            let mut file = File::open(&path).await.unwrap();
-            let mut back = Vec::new();
-            file.read_to_end(&mut back).await.unwrap();
-            assert!(back == data, "the file's contents differ");
-            assert_eq!(file.seek(SeekFrom::Start(1000)).await.unwrap(), 1000);
-            let mut slice = [0u8; 100];
-            file.read_exact(&mut slice).await.unwrap();
-            assert_eq!(&slice[..], &data[1000..1100]);
-            assert_eq!(file.seek(SeekFrom::Current(-50)).await.unwrap(), 1050);
-            assert_eq!(file.seek(SeekFrom::End(-10)).await.unwrap(), data.len() as u64 - 10);
-            let mut tail = Vec::new();
-            file.read_to_end(&mut tail).await.unwrap();
-            assert_eq!(&tail[..], &data[data.len() - 10..]);
-            let std_file = file.into_std().await.unwrap();
-            assert_eq!(std_file.metadata().unwrap().len(), data.len() as u64);
+                let mut file = File::open(&path).await.unwrap();
+                let mut back = Vec::new();
+                file.read_to_end(&mut back).await.unwrap();
+                assert!(back == data, "the file's contents differ");
+                assert_eq!(file.seek(SeekFrom::Start(1000)).await.unwrap(), 1000);
+                let mut slice = [0u8; 100];
+                file.read_exact(&mut slice).await.unwrap();
+                assert_eq!(&slice[..], &data[1000..1100]);
+                assert_eq!(file.seek(SeekFrom::Current(-50)).await.unwrap(), 1050);
+                assert_eq!(file.seek(SeekFrom::End(-10)).await.unwrap(), data.len() as u64 - 10);
+                let mut tail = Vec::new();
+                file.read_to_end(&mut tail).await.unwrap();
+                assert_eq!(&tail[..], &data[data.len() - 10..]);
+                let std_file = file.into_std().await.unwrap();
+                assert_eq!(std_file.metadata().unwrap().len(), data.len() as u64);
+            }
         }
     });
     std::fs::remove_dir_all(dir).unwrap();

@@ -51,7 +51,7 @@ async fn client(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Ful
 
 #[test]
 fn a_hyper_client_and_server_on_mini_exchange_a_hundred_requests() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let (listener, addr) = bind_loopback().await;
         let server = serve(listener, 1);
         let mut sender = client(addr).await;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn a_reset_in_the_middle_of_a_big_write_fails_it_with_reset_or_broken_pipe() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let (mut client, mut server_side) = connected_pair().await;
         // 16 MiB: several times what the socket buffers hold, so the write is still waiting.
         let writer = mini::spawn(async move { server_side.write_all(&vec![0x5a; 16 << 20]).await });
@@ -122,7 +122,7 @@ fn a_connect_to_a_port_that_never_answers_ends_at_its_timeout_and_closes_its_soc
 #[test]
 fn a_client_sending_one_byte_per_second_gets_its_answer_while_others_are_served() {
     const MESSAGE: &[u8] = b"slow\n";
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let (listener, addr) = bind_loopback().await;
         let server = mini::spawn(async move {
             let mut served = Vec::new();

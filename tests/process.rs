@@ -103,7 +103,7 @@ fn a_missing_program_is_not_found() {
 
 #[test]
 fn fifty_children_at_once_on_a_multi_threaded_runtime() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let children: Vec<_> = (0..50)
             .map(|code| {
                 mini::spawn(async move {

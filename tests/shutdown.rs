@@ -1,5 +1,5 @@
-//! Dropping a runtime with 10,000 live connection tasks, each also waiting on a timer, on both
-//! flavors: every future is dropped, every fd closed, every thread it started (workers and
+//! Dropping a runtime with 10,000 live connection tasks, each also waiting on a timer, on every
+//! flavor: every future is dropped, every fd closed, every thread it started (workers and
 //! blocking-pool threads) ended, and `drop` returns within a second.
 //!
 //! One test in its own binary: it compares /proc/self/fd and /proc/self/task before and after,
@@ -127,5 +127,6 @@ fn dropping_a_runtime_with_ten_thousand_connection_tasks_and_timers_closes_and_e
         assert_eq!(threads_named(WORKER_NAME), 0);
         drop_full_runtime("current-thread", &mut Builder::new_current_thread(), 0);
         drop_full_runtime("multi-thread", Builder::new_multi_thread().worker_threads(2), 2);
+        drop_full_runtime("thread-per-core", Builder::new_thread_per_core().worker_threads(2), 2);
     });
 }

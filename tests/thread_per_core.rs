@@ -18,13 +18,9 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 fn runtime(workers: usize) -> Runtime {
-    runtime_named(workers, "tpc-worker")
-}
-
-fn runtime_named(workers: usize, name: &str) -> Runtime {
     Builder::new_thread_per_core()
         .worker_threads(workers)
-        .thread_name(name)
+        .thread_name("tpc-worker")
         .build()
         .unwrap()
 }
@@ -243,11 +239,10 @@ fn per_worker_listeners_share_a_port_and_each_worker_serves_its_share() {
 }
 
 #[test]
-fn dropping_the_runtime_drops_each_worker_s_tasks_on_that_worker_and_stops_the_threads() {
+fn dropping_the_runtime_drops_each_worker_s_tasks_on_that_worker() {
     with_timeout(|| {
         let drops = Drops::default();
-        // A name no other test's threads have (the tests run in parallel).
-        let rt = runtime_named(2, "tpc-drop-test");
+        let rt = runtime(2);
         let (threads_sender, threads) = mpsc::channel();
         let dropped_on = Arc::new(std::sync::Mutex::new(Vec::new()));
         struct RecordThread(Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>);
@@ -278,12 +273,6 @@ fn dropping_the_runtime_drops_each_worker_s_tasks_on_that_worker_and_stops_the_t
         assert_eq!(drops.count(), 2, "every task was dropped");
         let dropped_on: HashSet<_> = dropped_on.lock().unwrap().iter().copied().collect();
         assert_eq!(dropped_on, worker_threads, "each on its own worker's thread");
-        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .filter_map(|task| std::fs::read_to_string(task.unwrap().path().join("comm")).ok())
-            .filter(|name| name.trim() == "tpc-drop-test")
-            .collect();
-        assert!(names.is_empty(), "the worker threads exited: {names:?}");
     });
 }
 
@@ -310,5 +299,47 @@ fn run_on_each_on_a_multi_thread_runtime_says_what_to_do_instead() {
         assert!(panic_message(&*error).contains("spawn one task per worker"));
         let single = Builder::new_current_thread().build().unwrap();
         assert_eq!(single.run_on_each(|worker| async move { worker }), [0]);
+    });
+}
+
+/// The attribute's shape for this flavor: the body runs on the calling thread and starts the
+/// per-worker work with `run_on_each`.
+#[mini::test(flavor = "thread_per_core", worker_threads = 2)]
+async fn the_attribute_builds_a_thread_per_core_runtime() {
+    assert_eq!(worker_index(), None);
+    let workers = Handle::current()
+        .run_on_each(|worker| async move { (worker, worker_index()) })
+        .await;
+    assert_eq!(workers, [(0, Some(0)), (1, Some(1))]);
+}
+
+/// The example server, as a user runs it: every request answered, by more than one worker.
+#[test]
+fn the_hello_http_per_core_example_serves_from_every_worker() {
+    with_timeout(|| {
+        let server = common::ExampleServer::start("hello_http_per_core", &["127.0.0.1:0"], |command| {
+            command.env("MINI_WORKER_THREADS", "2");
+        });
+        const RESPONSE: &[u8] =
+            b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!";
+        for _ in 0..32 {
+            let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+            // Two pipelined requests on each connection.
+            stream
+                .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let mut responses = vec![0; RESPONSE.len() * 2];
+            stream.read_exact(&mut responses).unwrap();
+            assert_eq!(&responses[..RESPONSE.len()], RESPONSE);
+            assert_eq!(&responses[RESPONSE.len()..], RESPONSE);
+        }
+        // One listening socket per worker, on the announced port.
+        let port = format!(":{:04X} ", server.addr.port());
+        let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        let listening = tcp
+            .lines()
+            .filter(|line| line.contains(&port) && line.contains(" 0A "))
+            .count();
+        assert_eq!(listening, 2, "{tcp}");
     });
 }

@@ -36,7 +36,7 @@ fn configs() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
 
 #[test]
 fn a_tls_echo_server_and_client_on_mini_round_trip_a_mebibyte() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let (server_config, client_config) = configs();
         let (listener, addr) = bind_loopback().await;
         let acceptor = TlsAcceptor::from(server_config);

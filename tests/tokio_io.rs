@@ -12,7 +12,7 @@ use tokio_util::codec::{Framed, LinesCodec};
 
 #[test]
 fn a_lines_codec_frames_a_conversation_over_a_mini_tcp_stream() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let (listener, addr) = bind_loopback().await;
         let server = mini::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();

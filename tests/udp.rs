@@ -115,7 +115,7 @@ fn recv_from_waits_until_a_std_thread_sends() {
 
 #[test]
 fn tasks_on_a_multi_threaded_runtime_share_one_socket() {
-    run_multi_thread(2, || async {
+    run_on_worker_flavors(2, || async {
         let (server, server_addr) = bind_udp().await;
         let server = Arc::new(server);
         let echo = mini::spawn({

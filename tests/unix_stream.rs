@@ -140,40 +140,45 @@ fn eight_mebibytes_wait_for_a_slow_reader_and_arrive_intact() {
 fn many_clients_on_a_multi_threaded_runtime() {
     let dir = socket_dir();
     let path = dir.join("mt.sock");
-    run_multi_thread(2, {
+    run_on_worker_flavors(2, {
         let path = path.clone();
-        || async move {
-            let listener = UnixListener::bind(&path).unwrap();
-            let server = mini::spawn(async move {
-                let mut handlers = Vec::new();
-                for _ in 0..50 {
-                    let (stream, _) = listener.accept().await.unwrap();
-                    handlers.push(mini::spawn(echo_unix(stream)));
-                }
-                let mut total = 0;
-                for handler in handlers {
-                    total += handler.await.unwrap().unwrap();
-                }
-                total
-            });
-            let clients: Vec<_> = (0..50u8)
-                .map(|client| {
-                    let path = path.clone();
-                    mini::spawn(async move {
-                        let mut stream = UnixStream::connect(&path).await.unwrap();
-                        for i in 0..20u8 {
-                            stream.write_all(&[client, i]).await.unwrap();
-                            let mut back = [0u8; 2];
-                            stream.read_exact(&mut back).await.unwrap();
-                            assert_eq!(back, [client, i]);
-                        }
+        move || {
+            let path = path.clone();
+            async move {
+                // Each flavor binds it anew.
+                let _ = std::fs::remove_file(&path);
+                let listener = UnixListener::bind(&path).unwrap();
+                let server = mini::spawn(async move {
+                    let mut handlers = Vec::new();
+                    for _ in 0..50 {
+                        let (stream, _) = listener.accept().await.unwrap();
+                        handlers.push(mini::spawn(echo_unix(stream)));
+                    }
+                    let mut total = 0;
+                    for handler in handlers {
+                        total += handler.await.unwrap().unwrap();
+                    }
+                    total
+                });
+                let clients: Vec<_> = (0..50u8)
+                    .map(|client| {
+                        let path = path.clone();
+                        mini::spawn(async move {
+                            let mut stream = UnixStream::connect(&path).await.unwrap();
+                            for i in 0..20u8 {
+                                stream.write_all(&[client, i]).await.unwrap();
+                                let mut back = [0u8; 2];
+                                stream.read_exact(&mut back).await.unwrap();
+                                assert_eq!(back, [client, i]);
+                            }
+                        })
                     })
-                })
-                .collect();
-            for client in clients {
-                client.await.unwrap();
+                    .collect();
+                for client in clients {
+                    client.await.unwrap();
+                }
+                assert_eq!(server.await.unwrap(), 50 * 20 * 2);
             }
-            assert_eq!(server.await.unwrap(), 50 * 20 * 2);
         }
     });
     std::fs::remove_dir_all(dir).unwrap();

@@ -68,6 +68,7 @@ impl ExampleServer {
         server.addr = server
             .announced
             .trim_start_matches("http://")
+            .trim_end_matches('/')
             .parse()
             .unwrap_or_else(|_| panic!("no address at the end of {name}'s first line: {line:?}"));
         server

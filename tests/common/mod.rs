@@ -91,6 +91,36 @@ where
     })
 }
 
+/// Like [`run`], on a thread-per-core runtime with `workers` workers (the future runs on the
+/// `block_on` thread; what it spawns goes to the workers in turn).
+pub fn run_thread_per_core<Fut>(workers: usize, make: impl FnOnce() -> Fut + Send + 'static) -> Fut::Output
+where
+    Fut: Future,
+    Fut::Output: Send + 'static,
+{
+    with_timeout(move || {
+        let runtime = mini::runtime::Builder::new_thread_per_core()
+            .worker_threads(workers)
+            .build()
+            .expect("build a runtime");
+        runtime.block_on(make())
+    })
+}
+
+/// Runs the future `make` returns on each flavor with worker threads (multi-thread, then
+/// thread-per-core), each with `workers` workers.
+pub fn run_on_worker_flavors<Fut>(workers: usize, make: impl Fn() -> Fut + Send + Sync + 'static)
+where
+    Fut: Future<Output = ()>,
+{
+    let make = Arc::new(make);
+    run_multi_thread(workers, {
+        let make = make.clone();
+        move || make()
+    });
+    run_thread_per_core(workers, move || make());
+}
+
 /// For `#[mini::test]` bodies: aborts the whole test binary, with a message, if the guard is not
 /// dropped within [`timeout()`] (a hung `#[mini::test]` cannot be stopped any other way).
 pub struct Watchdog {
@@ -316,8 +346,8 @@ pub fn join_error_message(error: mini::task::JoinError) -> String {
     panic_message(&*error.into_panic())
 }
 
-/// A runtime of each flavor (the multi-threaded one with two workers), named for messages.
-pub fn runtimes() -> [(&'static str, mini::Runtime); 2] {
+/// A runtime of each flavor (those with workers with two), named for messages.
+pub fn runtimes() -> [(&'static str, mini::Runtime); 3] {
     [
         (
             "current-thread",
@@ -326,6 +356,13 @@ pub fn runtimes() -> [(&'static str, mini::Runtime); 2] {
         (
             "multi-thread",
             mini::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "thread-per-core",
+            mini::runtime::Builder::new_thread_per_core()
                 .worker_threads(2)
                 .build()
                 .unwrap(),
