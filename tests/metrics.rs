@@ -17,6 +17,10 @@ fn multi_thread(workers: usize) -> mini::Runtime {
     Builder::new_multi_thread().worker_threads(workers).build().unwrap()
 }
 
+fn thread_per_core(workers: usize) -> mini::Runtime {
+    Builder::new_thread_per_core().worker_threads(workers).build().unwrap()
+}
+
 #[test]
 fn each_task_has_a_unique_id_that_it_sees_as_task_id() {
     with_timeout(|| {
@@ -71,7 +75,7 @@ fn a_builder_names_tasks_on_every_spawn_function() {
 #[test]
 fn spawned_and_alive_tasks_count_every_spawn() {
     with_timeout(|| {
-        for rt in [current_thread(), multi_thread(2)] {
+        for rt in [current_thread(), multi_thread(2), thread_per_core(2)] {
             let metrics = rt.metrics();
             assert_eq!(metrics.spawned_tasks_count(), 0);
             rt.block_on(async {
@@ -135,7 +139,7 @@ fn spawns_from_outside_the_runtime_are_remote_and_wait_in_the_global_queue() {
 #[test]
 fn a_task_that_spends_its_budget_is_forced_to_yield() {
     with_timeout(|| {
-        for rt in [current_thread(), multi_thread(1)] {
+        for rt in [current_thread(), multi_thread(1), thread_per_core(1)] {
             let metrics = rt.metrics();
             rt.block_on(rt.spawn(async {
                 for _ in 0..1_000 {
@@ -292,5 +296,35 @@ fn the_poll_time_histogram_counts_every_poll_when_on() {
         assert_eq!(counts.iter().sum::<u64>(), metrics.worker_poll_count(0), "{counts:?}");
         assert!(counts[3] >= 1, "the 5 ms poll lands in [4 ms, ∞): {counts:?}");
         assert!(counts[0] >= 10, "{counts:?}");
+    });
+}
+
+#[test]
+fn a_thread_per_core_runtime_counts_each_worker_and_sums_their_reactors_and_timers() {
+    with_timeout(|| {
+        let rt = thread_per_core(2);
+        let metrics = rt.metrics();
+        assert_eq!(metrics.num_workers(), 2);
+        let registered = metrics.io_driver_fd_registered_count();
+        // A listener and a sleeper on each worker, each worker with its own reactor and wheel.
+        let listeners = rt.run_on_each(|_| async {
+            let listener = mini::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            mini::spawn(mini::time::sleep(Duration::from_secs(60)));
+            mini::task::yield_now().await;
+            listener.into_std().unwrap()
+        });
+        assert_eq!(metrics.io_driver_fd_registered_count(), registered + 2);
+        assert_eq!(
+            metrics.io_driver_fd_deregistered_count(),
+            2,
+            "into_std deregistered both"
+        );
+        assert_eq!(metrics.num_armed_timers(), 2);
+        for worker in 0..2 {
+            assert!(metrics.worker_poll_count(worker) >= 2, "worker {worker}");
+        }
+        // Spawned from outside: queued on the workers in turn, through their inject queues.
+        assert!(metrics.remote_schedule_count() >= 2);
+        drop(listeners);
     });
 }

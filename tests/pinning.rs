@@ -1,5 +1,5 @@
-//! `Builder::pin_workers`: each worker thread of a multi-threaded runtime runs on a CPU of its
-//! own, within the process's affinity mask; asking for more workers than allowed CPUs, or pinning
+//! `Builder::pin_workers`: each worker thread of a multi-threaded or thread-per-core runtime runs on a CPU
+//! of its own, within the process's affinity mask; asking for more workers than allowed CPUs, or pinning
 //! a current-thread runtime, is a clear error.
 
 mod common;
@@ -26,12 +26,21 @@ fn allowed_cpus(status: &str) -> Vec<usize> {
 
 #[test]
 fn each_pinned_worker_runs_on_a_cpu_of_its_own_within_the_mask() {
-    with_timeout(|| {
+    each_pinned_worker_runs_on_a_cpu_of_its_own(Builder::new_multi_thread, "pinned-mt");
+}
+
+#[test]
+fn each_pinned_thread_per_core_worker_runs_on_a_cpu_of_its_own_within_the_mask() {
+    each_pinned_worker_runs_on_a_cpu_of_its_own(Builder::new_thread_per_core, "pinned-tpc");
+}
+
+fn each_pinned_worker_runs_on_a_cpu_of_its_own(builder: fn() -> Builder, name: &'static str) {
+    with_timeout(move || {
         let allowed = allowed_cpus(&std::fs::read_to_string("/proc/self/status").unwrap());
         let workers = allowed.len().min(4);
-        let runtime = Builder::new_multi_thread()
+        let runtime = builder()
             .worker_threads(workers)
-            .thread_name("pinned-worker")
+            .thread_name(name)
             .pin_workers(true)
             .build()
             .unwrap();
@@ -45,8 +54,8 @@ fn each_pinned_worker_runs_on_a_cpu_of_its_own_within_the_mask() {
         let mut pinned = Vec::new();
         for entry in std::fs::read_dir("/proc/self/task").unwrap() {
             let task = entry.unwrap().path();
-            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
-            if name.trim() == "pinned-worker" {
+            let comm = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+            if comm.trim() == name {
                 pinned.push(allowed_cpus(&std::fs::read_to_string(task.join("status")).unwrap()));
             }
         }

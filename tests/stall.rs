@@ -149,6 +149,13 @@ fn a_sleeping_task_is_reported_on_the_multi_threaded_runtime() {
 }
 
 #[test]
+fn a_sleeping_task_is_reported_on_the_thread_per_core_runtime() {
+    let mut builder = Builder::new_thread_per_core();
+    builder.worker_threads(2);
+    a_sleeping_task_is_reported(builder);
+}
+
+#[test]
 fn a_blocking_block_on_future_is_reported() {
     let (reports, seen) = mpsc::channel();
     let mut builder = Builder::new_current_thread();

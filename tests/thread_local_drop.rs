@@ -91,6 +91,13 @@ fn a_multi_thread_runtime_kept_in_a_thread_local_is_dropped_at_thread_exit() {
 }
 
 #[test]
+fn a_thread_per_core_runtime_kept_in_a_thread_local_is_dropped_at_thread_exit() {
+    runtime_kept_in_a_thread_local("thread-per-core", || {
+        Builder::new_thread_per_core().worker_threads(2).build().unwrap()
+    });
+}
+
+#[test]
 fn a_local_set_kept_in_a_thread_local_is_dropped_at_thread_exit() {
     let flag = Arc::new(AtomicBool::new(false));
     let addr = on_exiting_thread({
