@@ -352,6 +352,30 @@ async fn a_shuffled_multi_threaded_runtime_runs_every_task() {
     assert_eq!(sum, (0..200).sum::<u64>());
 }
 
+#[mini::test(shuffle, flavor = "thread_per_core", worker_threads = 2)]
+async fn a_shuffled_thread_per_core_runtime_runs_every_task_and_logs_each_worker_s_draws() {
+    let _watchdog = watchdog("a_shuffled_thread_per_core_runtime_runs_every_task_and_logs_each_worker_s_draws");
+    let sums = mini::runtime::Handle::current()
+        .run_on_each(|worker| async move {
+            let tasks: Vec<_> = (0..100u64)
+                .map(|i| {
+                    mini::spawn(async move {
+                        yield_now().await;
+                        i
+                    })
+                })
+                .collect();
+            let mut sum = 0;
+            for task in tasks {
+                sum += task.await.unwrap();
+            }
+            (worker, sum)
+        })
+        .await;
+    assert_eq!(sums, [(0, 4950), (1, 4950)]);
+    assert!(mini::runtime::Handle::current().schedule_hash().is_some());
+}
+
 #[mini::test(shuffle)]
 async fn a_shuffled_local_set_runs_its_tasks_in_a_drawn_order() {
     let _watchdog = watchdog("a_shuffled_local_set_runs_its_tasks_in_a_drawn_order");
