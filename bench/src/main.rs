@@ -12,8 +12,9 @@
 //! talking over 127.0.0.1 only, each run bounded in time. Variants run in alternation (A B C A B
 //! C …) so that drift hits all of them alike, and each figure is the median of the rounds (5, or
 //! 1 with `--quick`). Ratios are to tokio's current-thread runtime. `mini` and `tokio-ct` are
-//! current-thread runtimes; `mini-mt` and `tokio-mt` multi-threaded ones, with one worker per CPU
-//! they may use (one, under the pinning above, except in `scaling`).
+//! current-thread runtimes; `mini-mt` and `tokio-mt` multi-threaded ones and `mini-tpc` the
+//! thread-per-core one (a `SO_REUSEPORT` listener per worker), with one worker per CPU they may
+//! use (one, under the pinning above, except in `scaling`).
 
 use mini_bench::sched;
 use std::collections::BTreeMap;
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 
 const SERVER_CPU: &str = "0";
 const LOAD_CPU: &str = "1";
-const SERVER_VARIANTS: &[&str] = &["mini", "mini-mt", "tokio-ct", "tokio-mt", "smol", "floor"];
+const SERVER_VARIANTS: &[&str] = &["mini", "mini-mt", "mini-tpc", "tokio-ct", "tokio-mt", "smol", "floor"];
 const BASELINE: &str = "tokio-ct";
 const MT_BASELINE: &str = "tokio-mt";
 
@@ -354,10 +355,10 @@ fn print_table(
     let _ = std::io::stdout().flush();
 }
 
-/// What a variant's ratios are to: tokio's multi-threaded runtime for the multi-threaded
-/// variants, its current-thread one for the others.
+/// What a variant's ratios are to: tokio's multi-threaded runtime for the variants with worker
+/// threads, its current-thread one for the others.
 fn baseline_of(variant: &str) -> &'static str {
-    if variant.ends_with("-mt") {
+    if variant.ends_with("-mt") || variant == "mini-tpc" {
         MT_BASELINE
     } else {
         BASELINE
@@ -676,10 +677,10 @@ fn settle_rss(server: &Server) -> u64 {
 /// much above RSS before any (issue 16 §4).
 const BURST_LEFTOVER_KIB: f64 = 2048.0;
 
-/// Prints, for mini's two flavors, whether `column` (RSS after a burst minus before, in KiB)
+/// Prints, for mini's flavors, whether `column` (RSS after a burst minus before, in KiB)
 /// stayed within [`BURST_LEFTOVER_KIB`].
 fn check_burst_leftover(samples: &Samples, column: &str) {
-    for variant in ["mini", "mini-mt"] {
+    for variant in ["mini", "mini-mt", "mini-tpc"] {
         let Some(values) = samples.get(variant).and_then(|columns| columns.get(column)) else {
             continue;
         };
@@ -882,7 +883,8 @@ fn sched_suite(options: &Options) {
     }
 }
 
-/// hello_http on the multi-threaded runtimes with 1 and 2 workers. With one worker the server
+/// hello_http on the runtimes with worker threads (multi-threaded and thread-per-core) with 1
+/// and 2 workers. With one worker the server
 /// has CPU 0 and wrk CPU 1; with two the server may use both and shares CPU 1 with wrk (this
 /// machine has two cores), so the two-worker rows compare the runtimes with each other, not
 /// with the one-worker rows.
@@ -891,13 +893,13 @@ fn scaling_suite(options: &Options) {
         return;
     }
     println!(
-        "\n### Scaling: hello_http, `wrk -t1 -c50`, {} s, median of {} rounds, multi-threaded runtimes",
+        "\n### Scaling: hello_http, `wrk -t1 -c50`, {} s, median of {} rounds, runtimes with worker threads",
         options.seconds, options.rounds
     );
     for (workers, cpus) in [(1, SERVER_CPU), (2, "0,1")] {
         let mut samples = Samples::new();
         for _ in 0..options.rounds {
-            for variant in ["mini-mt", "tokio-mt"] {
+            for variant in ["mini-mt", "mini-tpc", "tokio-mt"] {
                 let env = [
                     ("MINI_WORKER_THREADS", workers.to_string()),
                     ("TOKIO_WORKER_THREADS", workers.to_string()),
@@ -914,7 +916,7 @@ fn scaling_suite(options: &Options) {
         }
         print_table(
             &format!("{workers} worker(s), server on CPUs {cpus}"),
-            &["mini-mt", "tokio-mt"],
+            &["mini-mt", "mini-tpc", "tokio-mt"],
             &[("requests/s", 0), ("p99 µs", 0), ("CPU µs/request", 2)],
             "requests/s",
             &mut samples,
