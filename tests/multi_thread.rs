@@ -506,10 +506,13 @@ fn is_asleep(tid: libc::pid_t) -> bool {
 /// complete.
 #[test]
 fn a_worker_leaving_the_reactor_with_a_long_task_hands_the_reactor_to_a_sleeper() {
-    for _ in 0..5 {
+    // The stall detector's thread wakes the sleeper once the reactor went unturned for a sample
+    // period; without the detector the worker leaving the reactor wakes it at once.
+    for stall_threshold in [Some(Duration::from_millis(100)), None].into_iter().cycle().take(6) {
         let tids = Arc::new(Mutex::new(Vec::new()));
         let runtime = Builder::new_multi_thread()
             .worker_threads(2)
+            .stall_threshold(stall_threshold)
             .on_thread_start({
                 let tids = tids.clone();
                 move || tids.lock().unwrap().push(current_tid())

@@ -253,6 +253,24 @@ impl Scheduler {
         }
     }
 
+    /// Called when the stall detector's thread starts: it will call `hand_off_if_unattended`
+    /// once per sample (see `multi_thread/mod.rs`, "The reactor is never left unattended").
+    pub(crate) fn watch_reactor(&self) {
+        if let Scheduler::MultiThread(scheduler) = self {
+            scheduler.watch_reactor();
+        }
+    }
+
+    /// The stall detector's sample for the reactor: wakes a sleeping worker to take over a
+    /// reactor that nobody turned since the last sample (multi-thread; the other flavors turn
+    /// their reactors on their own threads). Takes and returns the turn count.
+    pub(crate) fn hand_off_if_unattended(&self, turns_at_last_sample: u64) -> u64 {
+        match self {
+            Scheduler::MultiThread(scheduler) => scheduler.hand_off_if_unattended(turns_at_last_sample),
+            _ => 0,
+        }
+    }
+
     /// Whether the clock may be paused: only with every task on one thread is there a moment
     /// when "every task is idle" is known.
     pub(crate) fn supports_paused_time(&self) -> bool {

@@ -16,6 +16,13 @@
 //! runtime makes no wake-ups for it, and a runtime that parks between sparse requests rings the
 //! bell (a futex wake on the unparking worker) at most once per two periods, not per request.
 //!
+//! # The multi-threaded reactor
+//!
+//! Each sample also looks at the multi-threaded flavor's reactor: if no worker waits in it and
+//! nobody turned it since the last sample, it wakes a sleeping worker to take it over
+//! (`MultiThread::hand_off_if_unattended`), so that a long poll on the worker that last left it
+//! delays the other tasks' I/O by two periods at most.
+//!
 //! # What a report costs
 //!
 //! Per stall: a `tgkill` and a wait of at most `CAPTURE_TIMEOUT` for the stack
@@ -80,6 +87,7 @@ impl Watchdog {
             return Ok(None);
         };
         let watched = scheduler.clone();
+        scheduler.watch_reactor();
         let signal = config.signal.unwrap_or_else(default_signal);
         let on_stall = config.on_stall.unwrap_or_else(|| Arc::new(print_to_stderr));
         let thread = std::thread::Builder::new()
@@ -147,6 +155,7 @@ fn watch(scheduler: &Scheduler, threshold: Duration, signal: libc::c_int, on_sta
         .collect();
     let unparks = || stats.workers.iter().map(WorkerStats::unparks).sum::<u64>();
     let mut unparks_at_last_sample = unparks();
+    let mut reactor_turns = 0;
     let mut quiet = false;
     loop {
         // Sleep until a worker wakes only after a whole period in which none did, so that a
@@ -157,6 +166,7 @@ fn watch(scheduler: &Scheduler, threshold: Duration, signal: libc::c_int, on_sta
         if quiet && !reporting && !bell.sleep_while_parked(|| stats.all_parked()) || !bell.nap(period) {
             return;
         }
+        reactor_turns = scheduler.hand_off_if_unattended(reactor_turns);
         let unparks_now = unparks();
         quiet = unparks_now == unparks_at_last_sample && stats.all_parked();
         unparks_at_last_sample = unparks_now;

@@ -26,10 +26,15 @@
 //! # The reactor is never left unattended
 //!
 //! - A worker that comes back from `epoll_wait` with tasks to run while every other worker
-//!   sleeps releases the driver and wakes one of them, which takes the driver over (a worker
-//!   that is awake takes it when it parks). One task that runs long therefore never
-//!   stalls the I/O and timers of the others (in tokio the driver stays unattended until that
-//!   worker parks again: tokio#4730).
+//!   sleeps releases the driver. If one of its polls then runs long, a sleeper is woken to take
+//!   the driver over (a worker that is awake takes it when it parks), so one task that runs long
+//!   never stalls the I/O and timers of the others for good (in tokio the driver stays
+//!   unattended until that worker parks again: tokio#4730). The stall detector's thread,
+//!   which samples the workers anyway, does the waking (`hand_off_if_unattended`): when the
+//!   reactor was not turned for a whole sample period and no worker waits in it. So the usual
+//!   short batch of polls costs no wake-up at all, where waking a sleeper at once cost a futex
+//!   wake and two extra sleeps per reactor turn. With the detector off, the worker leaving the
+//!   reactor wakes a sleeper at once, as before.
 //! - New work wakes a condvar sleeper rather than the worker in `epoll_wait`, when there is one.
 //! - A parker that finds the driver held by a busy worker's non-blocking check (not by a
 //!   parked worker) waits for it instead of sleeping on its condvar.
@@ -60,7 +65,7 @@ use crate::util::shuffle::Shuffle;
 use crate::util::thread_waker::block_on_parked;
 use parking_lot::Mutex;
 use std::future::Future;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::thread;
@@ -91,6 +96,12 @@ pub(crate) struct MultiThread {
     /// sleeper first, and a parker that finds the driver briefly taken by a busy worker's
     /// non-blocking check waits for it instead of sleeping on its condvar.
     driver_holder: AtomicUsize,
+    /// Reactor turns so far, written by whoever holds the driver: the watchdog tells an
+    /// unattended reactor by this not moving.
+    reactor_turns: AtomicU64,
+    /// Set when the stall detector's thread watches the reactor (`hand_off_if_unattended`);
+    /// otherwise a worker leaving the reactor with tasks wakes a sleeper at once.
+    reactor_watched: AtomicBool,
     is_shutdown: AtomicBool,
     pub(crate) drivers: Drivers,
     /// One `WorkerStats` per worker, written by that worker only.
@@ -146,6 +157,27 @@ impl MultiThread {
         if let Some(index) = self.idle.worker_to_notify(driver_holder) {
             self.remotes[index].parker.unpark(&self.drivers.reactor);
         }
+    }
+
+    /// Called by the stall detector's thread once per sample, with what this returned the last
+    /// time (start with 0): if no worker waits in the reactor and it was not turned since,
+    /// wakes a sleeper to take it over. Returns the turn count to pass next time.
+    pub(crate) fn hand_off_if_unattended(&self, turns_at_last_sample: u64) -> u64 {
+        let turns = self.reactor_turns.load(Relaxed);
+        if turns == turns_at_last_sample && self.driver_holder.load(SeqCst) == NO_WORKER {
+            self.notify_parked();
+        }
+        turns
+    }
+
+    /// From now on the stall detector's thread calls `hand_off_if_unattended`.
+    pub(crate) fn watch_reactor(&self) {
+        self.reactor_watched.store(true, Relaxed);
+    }
+
+    /// Counts a reactor turn; called with the driver held.
+    fn count_reactor_turn(&self) {
+        self.reactor_turns.store(self.reactor_turns.load(Relaxed) + 1, Relaxed);
     }
 
     /// Called by the last searcher before it sleeps: if any queue still holds work, wake a

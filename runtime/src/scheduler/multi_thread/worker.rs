@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,6 +159,8 @@ impl MultiThread {
             driver: Mutex::new(driver),
             driver_wake_tick: AtomicU64::new(NOBODY_IN_DRIVER),
             driver_holder: AtomicUsize::new(NO_WORKER),
+            reactor_turns: AtomicU64::new(0),
+            reactor_watched: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
             drivers,
             stats: SchedulerStats::new(workers, config.poll_time_histogram),
@@ -346,6 +348,7 @@ impl Worker<'_> {
         let handle = self.handle;
         if let Some(mut driver) = handle.driver.try_lock() {
             contain_waker_panics(|| driver.turn(Some(Duration::ZERO)));
+            handle.count_reactor_turn();
             drop(driver);
             contain_waker_panics(|| handle.drivers.timers.process());
         }
@@ -458,13 +461,17 @@ impl Worker<'_> {
         let mut core = self.core.borrow_mut();
         core.is_parked = false;
         core.busy = Some(self.stats.unparked(&handle.stats.idle_bell));
-        let hand_off = held_driver && core.has_tasks() && handle.idle.is_only_awake_worker();
+        let hand_off = held_driver
+            && core.has_tasks()
+            && !handle.reactor_watched.load(Relaxed)
+            && handle.idle.is_only_awake_worker();
         drop(core);
         if hand_off {
-            // We leave the reactor to run tasks and every other worker sleeps: wake one to take
-            // it over. (A worker that is awake will take it when it parks, and turns it without
-            // blocking every `event_interval` polls meanwhile; waking a sleeper anyway would
-            // cost a sleep and a wake-up per reactor turn under load.)
+            // We leave the reactor to run tasks, every other worker sleeps, and no watchdog
+            // will notice if a poll runs long: wake one to take it over. (A worker that is awake
+            // will take it when it parks, and turns it without blocking every `event_interval`
+            // polls meanwhile; waking a sleeper anyway would cost a sleep and a wake-up per
+            // reactor turn under load.)
             handle.notify_parked();
         }
     }
@@ -490,6 +497,7 @@ impl Worker<'_> {
         parker.park_driver(|| {
             let timeout = handle.drivers.timers.park_timeout_announced(&handle.driver_wake_tick);
             contain_waker_panics(|| driver.turn(timeout));
+            handle.count_reactor_turn();
             handle.driver_wake_tick.store(NOBODY_IN_DRIVER, SeqCst);
         });
         handle.driver_holder.store(NO_WORKER, SeqCst);
