@@ -1,4 +1,4 @@
-//! Signals: every listener of a signal is woken once per delivery, on either runtime flavor and
+//! Signals: every listener of a signal is woken once per delivery, on every runtime flavor and
 //! across runtimes; a delivery wakes a parked runtime; `ctrl_c`; and the signals that cannot be
 //! handled. Each test uses a signal of its own (tests in one binary run in parallel, and a
 //! signal goes to the whole process); every listener exists before the signal is raised, so the
@@ -98,5 +98,33 @@ fn signals_that_cannot_be_handled_are_refused() {
             let error = signal(SignalKind::from_raw(signum)).expect_err("cannot be handled");
             assert_eq!(error.kind(), ErrorKind::InvalidInput, "signal {signum}");
         }
+    })
+}
+
+#[test]
+fn a_listener_on_each_thread_per_core_worker_is_woken() {
+    with_timeout(|| {
+        let kind = SignalKind::window_change();
+        let runtime = mini::runtime::Builder::new_thread_per_core()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let raiser = thread::spawn(move || {
+            // Both listeners exist (each registered with its own worker's reactor).
+            ready_rx.recv().unwrap();
+            ready_rx.recv().unwrap();
+            raise(kind);
+        });
+        let woken = runtime.run_on_each(move |worker| {
+            let ready_tx = ready_tx.clone();
+            async move {
+                let mut deliveries = signal(kind).unwrap();
+                ready_tx.send(()).unwrap();
+                (worker, deliveries.recv().await)
+            }
+        });
+        raiser.join().unwrap();
+        assert_eq!(woken, [(0, Some(())), (1, Some(()))]);
     })
 }

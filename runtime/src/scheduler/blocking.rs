@@ -70,11 +70,6 @@ struct State {
 }
 
 impl BlockingPool {
-    /// The pool `Builder` configured: `max_blocking_threads`, `thread_keep_alive`.
-    pub(crate) fn for_config(config: &super::Config) -> BlockingPool {
-        BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive)
-    }
-
     pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
         BlockingPool {
             pool: Arc::new(Pool {

@@ -44,6 +44,13 @@ impl ShuffleConfig {
     }
 }
 
+impl Config {
+    /// The blocking pool `Builder` configured: `max_blocking_threads`, `thread_keep_alive`.
+    pub(crate) fn new_blocking_pool(&self) -> super::blocking::BlockingPool {
+        super::blocking::BlockingPool::new(self.max_blocking_threads, self.blocking_keep_alive)
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

@@ -114,7 +114,7 @@ impl RunsCore for CurrentThread {
 impl CurrentThread {
     pub(crate) fn new(config: Config) -> std::io::Result<Arc<CurrentThread>> {
         let stats = Arc::new(SchedulerStats::new(1, config.poll_time_histogram));
-        CurrentThread::new_worker(config, 0, stats, Arc::new(BlockingPool::for_config(&config)))
+        CurrentThread::new_worker(config, 0, stats, Arc::new(config.new_blocking_pool()))
     }
 
     /// Worker `index` of a thread-per-core runtime (or, `index` 0 and a pool of its own, a

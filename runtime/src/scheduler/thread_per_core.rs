@@ -78,7 +78,7 @@ impl ThreadPerCore {
         enter: impl Fn(&Arc<ThreadPerCore>) -> G + Send + Sync + 'static,
     ) -> io::Result<Arc<ThreadPerCore>> {
         let stats = Arc::new(SchedulerStats::new(workers, config.poll_time_histogram));
-        let blocking = Arc::new(BlockingPool::for_config(&config));
+        let blocking = Arc::new(config.new_blocking_pool());
         let workers = (0..workers)
             .map(|index| CurrentThread::new_worker(config, index, stats.clone(), blocking.clone()))
             .collect::<io::Result<Box<[_]>>>()?;

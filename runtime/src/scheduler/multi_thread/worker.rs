@@ -8,7 +8,6 @@ use super::park::Parker;
 use super::queue;
 use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
 use crate::loom::AtomicU64;
-use crate::scheduler::blocking::BlockingPool;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
@@ -135,7 +134,7 @@ impl MultiThread {
         hooks: ThreadHooks,
         enter: impl Fn(&Arc<MultiThread>) -> G + Send + Sync + 'static,
     ) -> io::Result<Arc<MultiThread>> {
-        let (drivers, driver) = Drivers::new(&config, Arc::new(BlockingPool::for_config(&config)))?;
+        let (drivers, driver) = Drivers::new(&config, Arc::new(config.new_blocking_pool()))?;
         let mut cores = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
         let shuffles: Box<[Arc<Shuffle>]> = match config.shuffle {
