@@ -905,19 +905,31 @@ fn scaling_suite(options: &Options) {
                     ("TOKIO_WORKER_THREADS", workers.to_string()),
                 ];
                 let server = Server::start_on(cpus, &env, variant, "http", &[]);
-                let cpu_before = server.cpu_seconds();
+                let (cpu_before, switches_before) = (server.cpu_seconds(), server.context_switches());
                 let result = wrk_on(LOAD_CPU, &server.addr, 50, options.seconds, None);
                 let cpu = server.cpu_seconds() - cpu_before;
+                let switches = server.context_switches() - switches_before;
                 server.stop();
                 record(&mut samples, variant, "requests/s", result.rps);
                 record(&mut samples, variant, "p99 µs", result.p99_us);
                 record(&mut samples, variant, "CPU µs/request", cpu * 1e6 / result.requests);
+                record(
+                    &mut samples,
+                    variant,
+                    "context switches/request",
+                    switches as f64 / result.requests,
+                );
             }
         }
         print_table(
             &format!("{workers} worker(s), server on CPUs {cpus}"),
             &["mini-mt", "mini-tpc", "tokio-mt"],
-            &[("requests/s", 0), ("p99 µs", 0), ("CPU µs/request", 2)],
+            &[
+                ("requests/s", 0),
+                ("p99 µs", 0),
+                ("CPU µs/request", 2),
+                ("context switches/request", 3),
+            ],
             "requests/s",
             &mut samples,
         );
