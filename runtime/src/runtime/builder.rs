@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The environment variable that sets the default number of worker threads of a multi-threaded
-/// runtime (when [`Builder::worker_threads`] is not called).
+/// or thread-per-core runtime (when [`Builder::worker_threads`] is not called).
 pub const WORKER_THREADS_ENV: &str = "MINI_WORKER_THREADS";
 
 /// The environment variable that overrides [`Builder::stall_threshold`] when a runtime is
@@ -186,7 +186,7 @@ impl Builder {
 
     /// Starts the runtime with its clock paused (see [`time::pause`](crate::time::pause)): for
     /// tests of timeouts that run in no real time. Current-thread runtimes only: `build` fails
-    /// on a multi-threaded one.
+    /// on a multi-threaded or thread-per-core one.
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.config.start_paused = paused;
         self
@@ -357,7 +357,7 @@ impl Builder {
     /// # Errors
     /// If those cannot be created (for example, out of fds), if `MINI_WORKER_THREADS` is not a
     /// positive number or `MINI_STALL_THRESHOLD_MS` is neither a number nor `off`, or if
-    /// `start_paused` was asked of a multi-threaded runtime.
+    /// `start_paused` was asked of a runtime with worker threads.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let mut stall = self.stall.clone();
         if let Some(threshold) = stall_threshold_from_env()? {
