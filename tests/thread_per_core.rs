@@ -343,3 +343,44 @@ fn the_hello_http_per_core_example_serves_from_every_worker() {
         assert_eq!(listening, 2, "{tcp}");
     });
 }
+
+#[test]
+fn a_local_set_runs_on_the_block_on_thread_and_inside_a_worker() {
+    with_timeout(|| {
+        let rt = runtime(2);
+        // On the `block_on` thread, which is no worker: the set's tasks run there.
+        let here = std::thread::current().id();
+        let local = mini::task::LocalSet::new();
+        let ran_on = local.block_on(&rt, async {
+            let shared = Rc::new(std::cell::Cell::new(0));
+            let task = mini::task::spawn_local({
+                let shared = shared.clone();
+                async move {
+                    shared.set(shared.get() + 1);
+                    std::thread::current().id()
+                }
+            });
+            let ran_on = task.await.unwrap();
+            assert_eq!(shared.get(), 1);
+            ran_on
+        });
+        assert_eq!(ran_on, here);
+        // Inside a worker's task, a set of its own.
+        let counts = rt.run_on_each(|worker| async move {
+            let local = mini::task::LocalSet::new();
+            local
+                .run_until(async move {
+                    let tasks: Vec<_> = (0..10)
+                        .map(|_| mini::task::spawn_local(async { worker_index() }))
+                        .collect();
+                    let mut on_this_worker = 0;
+                    for task in tasks {
+                        on_this_worker += usize::from(task.await.unwrap() == Some(worker));
+                    }
+                    on_this_worker
+                })
+                .await
+        });
+        assert_eq!(counts, [10, 10]);
+    });
+}

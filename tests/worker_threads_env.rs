@@ -1,4 +1,5 @@
-//! `MINI_WORKER_THREADS`: the default number of worker threads of a multi-threaded runtime.
+//! `MINI_WORKER_THREADS`: the default number of worker threads of a multi-threaded or
+//! thread-per-core runtime.
 //!
 //! One test in its own binary, since it sets a process-wide environment variable (other tests
 //! building runtimes at the same time would see it).
@@ -44,6 +45,7 @@ fn mini_worker_threads_sets_the_default_worker_count_unless_worker_threads_is_ca
 
         std::env::set_var(WORKER_THREADS_ENV, "3");
         assert_eq!(workers_started(Builder::new_multi_thread()), 3);
+        assert_eq!(workers_started(Builder::new_thread_per_core()), 3);
         let before = thread_count();
         let runtime = Runtime::new().expect("Runtime::new with MINI_WORKER_THREADS=3");
         assert_eq!(
@@ -66,6 +68,10 @@ fn mini_worker_threads_sets_the_default_worker_count_unless_worker_threads_is_ca
                 error.to_string().contains(WORKER_THREADS_ENV),
                 "unexpected message: {error}"
             );
+            let error = Builder::new_thread_per_core()
+                .build()
+                .expect_err("the thread-per-core flavor reads it too");
+            assert_eq!(error.kind(), ErrorKind::InvalidInput, "MINI_WORKER_THREADS={invalid:?}");
             let error = Runtime::new().expect_err("Runtime::new too");
             assert_eq!(error.kind(), ErrorKind::InvalidInput);
             let mut explicit = Builder::new_multi_thread();
@@ -86,6 +92,11 @@ fn mini_worker_threads_sets_the_default_worker_count_unless_worker_threads_is_ca
         let expected = std::thread::available_parallelism().map_or(1, usize::from);
         assert_eq!(
             workers_started(Builder::new_multi_thread()),
+            expected,
+            "unset: one per CPU"
+        );
+        assert_eq!(
+            workers_started(Builder::new_thread_per_core()),
             expected,
             "unset: one per CPU"
         );
