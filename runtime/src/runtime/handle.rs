@@ -49,6 +49,58 @@ impl Handle {
         self.inner.spawn(future, SpawnSite::caller())
     }
 
+    /// Runs `job` on this runtime's blocking pool, from any thread (see
+    /// [`spawn_blocking`](crate::task::spawn_blocking)): for a library that was handed a
+    /// `Handle` and has blocking work to do.
+    ///
+    /// ```
+    /// let rt = mini_runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// // From a thread of our own, outside the runtime.
+    /// let job = std::thread::spawn(move || handle.spawn_blocking(|| 6 * 7)).join().unwrap();
+    /// assert_eq!(rt.block_on(job).unwrap(), 42);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, job: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        crate::task::spawn_blocking_on(&self.inner, job, SpawnSite::caller())
+    }
+
+    /// Runs `future` to completion on this thread, on this handle's runtime, and returns its
+    /// output: `Runtime::block_on` for code that holds only a `Handle` (a callback from a C
+    /// library, a synchronous trait method, a `spawn_blocking` job). Works from any thread that
+    /// is not running a runtime already: a thread of your own, or a blocking-pool thread.
+    ///
+    /// On a current-thread runtime, if another thread is inside `block_on` it keeps running the
+    /// tasks, I/O and timers while this thread polls `future` whenever it is woken, and this
+    /// thread takes over when that one leaves; if none is, this thread runs them itself. (tokio's
+    /// `Handle::block_on` never drives a current-thread runtime's I/O and timers.)
+    ///
+    /// ```
+    /// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let answer = rt.block_on(async move {
+    ///     // A blocking job that needs an async result.
+    ///     mini_runtime::task::spawn_blocking(move || {
+    ///         handle.block_on(async { mini_runtime::spawn(async { 42 }).await.unwrap() })
+    ///     })
+    ///     .await
+    ///     .unwrap()
+    /// });
+    /// assert_eq!(answer, 42);
+    /// ```
+    ///
+    /// # Panics
+    /// If called from inside a runtime (a task, or a `block_on` on this thread), with the same
+    /// message as [`Runtime::block_on`](super::Runtime::block_on).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _runtime = context::enter_runtime(self.inner.clone());
+        self.inner.block_on(future)
+    }
+
     /// Spawns a task on worker `worker` of a thread-per-core runtime, for the rare task that
     /// must run elsewhere than where `spawn` puts it (on the spawning worker). The other flavors
     /// share one queue among their workers: there it spawns as `spawn` does.

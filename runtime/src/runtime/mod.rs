@@ -75,9 +75,7 @@ impl Runtime {
     /// If called from inside a runtime (a task, or another `block_on` on this thread): blocking
     /// there would stall every task of that runtime. Use `.await` instead.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let scheduler = &self.handle.inner;
-        let _runtime = context::enter_runtime(scheduler.clone());
-        scheduler.block_on(future)
+        self.handle.block_on(future)
     }
 
     /// Spawns a task on this runtime; it runs when the runtime does (inside `block_on`).

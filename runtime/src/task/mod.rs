@@ -57,6 +57,7 @@ pub use join::{JoinError, JoinHandle};
 pub(crate) use owned::OwnedTasks;
 pub(crate) use raw::Header;
 pub(crate) use schedule::{new_task, Notified, Schedule, Task};
+pub(crate) use spawn::spawn_blocking_on;
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;
 pub(crate) use yield_now::{has_deferred, wake_deferred, DeferScope};

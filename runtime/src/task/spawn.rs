@@ -5,7 +5,7 @@ use super::identity::SpawnSite;
 use super::JoinHandle;
 use crate::context;
 use crate::scheduler::local_set;
-use crate::scheduler::SpawnLocalError;
+use crate::scheduler::{Scheduler, SpawnLocalError};
 use std::future::Future;
 
 /// Spawns a task on the current runtime and returns its [`JoinHandle`].
@@ -138,17 +138,23 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let spawned = context::with_current(|scheduler| {
-        let runtime = scheduler.clone();
-        // The job runs with its runtime entered, so `Handle::current` and `spawn` work inside it.
-        let job = move || {
-            let _enter = context::enter(runtime);
-            job()
-        };
-        scheduler.drivers().blocking.spawn(scheduler.job_owner(), job, site)
-    });
-    match spawned {
+    match context::with_current(|scheduler| spawn_blocking_on(scheduler, job, site)) {
         Ok(join) => join,
         Err(_) => panic!("`spawn_blocking` {}", context::OUTSIDE_RUNTIME),
     }
+}
+
+/// `spawn_blocking` on `scheduler`'s pool (what `Handle::spawn_blocking` calls).
+pub(crate) fn spawn_blocking_on<F, R>(scheduler: &Scheduler, job: F, site: SpawnSite) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let runtime = scheduler.clone();
+    // The job runs with its runtime entered, so `Handle::current` and `spawn` work inside it.
+    let job = move || {
+        let _enter = context::enter(runtime);
+        job()
+    };
+    scheduler.drivers().blocking.spawn(scheduler.job_owner(), job, site)
 }
