@@ -58,9 +58,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
-        if let super::state::ToNotified::Submit = self.raw.header().state.transition_to_notified_and_cancel() {
-            self.raw.schedule();
-        }
+        self.raw.remote_abort();
     }
 
     /// The task's id, the one [`task::id`](super::id) returns inside it.
@@ -72,6 +70,65 @@ impl<T> JoinHandle<T> {
     /// handle would not wait.
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
+    }
+
+    /// A handle that can abort the task (and tell whether it finished) without owning its
+    /// output: for code that must be able to cancel a task another part awaits.
+    ///
+    /// ```
+    /// mini_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let task = mini_runtime::spawn(std::future::pending::<()>());
+    ///     let abort = task.abort_handle();
+    ///     abort.abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.raw.ref_inc();
+        AbortHandle { raw: self.raw }
+    }
+}
+
+/// Aborts a task without owning its output ([`JoinHandle::abort_handle`],
+/// `JoinSet::spawn`). Dropping it does nothing to the task.
+pub struct AbortHandle {
+    /// Holds one reference on the task.
+    raw: RawTask,
+}
+
+// SAFETY: an `AbortHandle` only reads the task's header and changes its state through atomics
+// (`abort`, `is_finished`, `id`); it never touches the future or the output.
+unsafe impl Send for AbortHandle {}
+// SAFETY: as above: every method takes `&self` and is atomic.
+unsafe impl Sync for AbortHandle {}
+
+impl AbortHandle {
+    /// Cancels the task, as [`JoinHandle::abort`] does.
+    pub fn abort(&self) {
+        self.raw.remote_abort();
+    }
+
+    /// Whether the task has finished (returned, panicked or been cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.raw.header().state.load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> super::Id {
+        self.raw.header().identity.id
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle").field("id", &self.id()).finish()
     }
 }
 

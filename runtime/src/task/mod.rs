@@ -36,6 +36,7 @@ pub(crate) mod current;
 mod harness;
 mod identity;
 mod join;
+mod join_set;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod owned;
@@ -53,7 +54,8 @@ pub use builder::Builder;
 pub use current::{id, try_id};
 pub use identity::Id;
 pub(crate) use identity::SpawnSite;
-pub use join::{JoinError, JoinHandle};
+pub use join::{AbortHandle, JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub(crate) use owned::OwnedTasks;
 pub(crate) use raw::Header;
 pub(crate) use schedule::{new_task, Notified, Schedule, Task};

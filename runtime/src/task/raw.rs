@@ -183,6 +183,14 @@ impl RawTask {
         unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr) }
     }
 
+    /// Cancels the task from outside it (`JoinHandle::abort`, `AbortHandle::abort`): its future
+    /// is dropped on its scheduler before its next poll.
+    pub(super) fn remote_abort(self) {
+        if let super::state::ToNotified::Submit = self.header().state.transition_to_notified_and_cancel() {
+            self.schedule();
+        }
+    }
+
     pub(super) fn ref_inc(self) {
         self.header().state.ref_inc();
     }
