@@ -15,6 +15,8 @@
 //! | `yield_many` | `yield_many` | 200 tasks yielding 1,000 times each |
 //! | `ping_pong` | `ping_pong` | 1,000 round trips over oneshot pairs between task pairs |
 //! | `chained_spawn` | `chained_spawn` | a chain of 1,000 tasks, each spawning the next |
+//! | `join_set` | — | 10,000 tasks (each yields once) spawned into a `JoinSet` and joined with `join_next` (not smol: it has none) |
+//! | `join_set_100k` | — | the same with 100,000 tasks: ten times `join_set`'s time if a completion costs O(1) |
 //!
 //! The variants: `mini-ct` and `tokio-ct` (current-thread runtimes), `mini-mt` and `tokio-mt`
 //! (multi-threaded, one worker per CPU the process may use), tokio's with `enable_all` as in its
@@ -38,6 +40,8 @@ pub const WORKLOADS: &[&str] = &[
     "yield_many",
     "ping_pong",
     "chained_spawn",
+    "join_set",
+    "join_set_100k",
 ];
 
 /// Whether the variant runs tasks on worker threads.
@@ -45,9 +49,14 @@ pub fn is_multi_thread(variant: &str) -> bool {
     variant.ends_with("-mt")
 }
 
-/// Whether the pair is measured: `spawn_many_remote_busy` needs worker threads to be busy on.
+/// Whether the pair is measured: `spawn_many_remote_busy` needs worker threads to be busy on,
+/// and smol has no `JoinSet`.
 pub fn runs(variant: &str, workload: &str) -> bool {
-    workload != "spawn_many_remote_busy" || is_multi_thread(variant)
+    match workload {
+        "spawn_many_remote_busy" => is_multi_thread(variant),
+        "join_set" | "join_set_100k" => variant != "smol",
+        _ => true,
+    }
 }
 
 /// Builds the variant's runtime once, runs `workload` once to warm up, then `iterations` times,
@@ -82,6 +91,8 @@ fn measure<R: Rt>(rt: &R, workload: &str, iterations: u32) -> Duration {
         "yield_many" => yield_many::<R>,
         "ping_pong" => ping_pong::<R>,
         "chained_spawn" => chained_spawn::<R>,
+        "join_set" => join_set::<R, 10_000>,
+        "join_set_100k" => join_set::<R, 100_000>,
         _ => panic!("sched: unknown workload {workload:?}; known: {WORKLOADS:?}"),
     };
     run(rt); // warm-up: allocator, thread wake-ups, queue capacity
@@ -112,6 +123,10 @@ trait Rt {
 
     /// The runtime's own `yield_now`.
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// Spawns `tasks` tasks that each yield once into the runtime's `JoinSet`, and joins them
+    /// all with `join_next`.
+    fn join_set(tasks: usize) -> impl Future<Output = ()>;
 }
 
 /// mini, current-thread or multi-thread (the same code: `mini::spawn` finds either).
@@ -142,6 +157,16 @@ impl Rt for Mini {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         mini::task::yield_now()
+    }
+
+    async fn join_set(tasks: usize) {
+        let mut set = mini::task::JoinSet::new();
+        for _ in 0..tasks {
+            set.spawn(mini::task::yield_now());
+        }
+        while let Some(result) = set.join_next().await {
+            result.expect("mini task failed");
+        }
     }
 }
 
@@ -174,6 +199,16 @@ impl Rt for Tokio {
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
     }
+
+    async fn join_set(tasks: usize) {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            set.spawn(tokio::task::yield_now());
+        }
+        while let Some(result) = set.join_next().await {
+            result.expect("tokio task failed");
+        }
+    }
 }
 
 /// smol's executor. Tasks spawn further tasks, so it must be reachable without `self`: a static
@@ -199,6 +234,10 @@ impl Rt for Smol {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         smol::future::yield_now()
+    }
+
+    async fn join_set(_tasks: usize) {
+        unreachable!("smol has no JoinSet: `runs` leaves the pair out")
     }
 }
 
@@ -439,4 +478,9 @@ mod tests {
             println!();
         }
     }
+}
+
+/// `join_set` and `join_set_100k`: `TASKS` tasks into a `JoinSet`, joined as they finish.
+fn join_set<R: Rt, const TASKS: usize>(rt: &R) {
+    rt.block_on(R::join_set(TASKS));
 }
