@@ -210,6 +210,8 @@ impl Schedule for Arc<Pool> {
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.owned.remove(task)
     }
+
+    const SPAWN_KIND: &'static str = "blocking";
 }
 
 /// The future of a blocking job: runs the closure on its first poll. It counts as active from

@@ -280,8 +280,27 @@ impl Drop for Reporter<'_> {
 
 /// Calls the callback; a panic in it is reported and does not stop the reports.
 fn call(on_stall: &(dyn Fn(&StallReport) + Send + Sync), report: &StallReport) {
+    #[cfg(feature = "tracing")]
+    warn_event(report);
     let call = std::panic::AssertUnwindSafe(|| on_stall(report));
     if std::panic::catch_unwind(call).is_err() {
         eprintln!("mini: the stall callback (`Builder::on_stall`) panicked; the detector goes on");
     }
+}
+
+/// The report as a `tracing` warning event too (the `tracing` feature), with its facts as
+/// fields and the whole report (stack included) as the message.
+#[cfg(feature = "tracing")]
+fn warn_event(report: &StallReport) {
+    let task_id = report.task_id().map(crate::task::Id::as_u64);
+    let duration_ms = report.duration().as_millis() as u64;
+    tracing::warn!(
+        target: "mini::stall",
+        worker = report.worker(),
+        task.id = task_id,
+        task.name = report.task_name(),
+        duration_ms,
+        poll_returned = report.poll_returned(),
+        "{report}"
+    );
 }

@@ -33,7 +33,7 @@ impl Id {
 }
 
 impl Id {
-    /// The number, for task traces (`trace.rs`).
+    /// The number, for task traces (`trace.rs`), stall events and `tracing` spans.
     pub(crate) fn as_u64(self) -> u64 {
         self.0.get()
     }
@@ -82,14 +82,22 @@ pub(crate) struct Identity {
     pub(crate) id: Id,
     pub(crate) location: &'static Location<'static>,
     pub(crate) name: Option<Box<str>>,
+    /// The task's `tracing` span, for waker events (`span.rs`; nothing without the feature).
+    pub(crate) span_id: super::span::SpanId,
 }
 
 impl Identity {
+    /// A new task's identity; its span id is set by `with_span` once the span exists.
     pub(crate) fn new(site: SpawnSite) -> Identity {
         Identity {
             id: Id::next(),
             location: site.location,
             name: site.name,
+            span_id: super::span::SpanId::NONE,
         }
+    }
+
+    pub(crate) fn with_span(self, span_id: super::span::SpanId) -> Identity {
+        Identity { span_id, ..self }
     }
 }

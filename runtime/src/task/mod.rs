@@ -42,6 +42,7 @@ mod loom_models;
 mod owned;
 mod raw;
 mod schedule;
+mod span;
 mod spawn;
 mod state;
 pub(crate) mod trace;

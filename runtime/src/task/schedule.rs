@@ -1,7 +1,8 @@
 //! What a scheduler sees of a task: the [`Schedule`] trait it implements, the two references it
 //! holds ([`Task`] in its owned list, [`Notified`] in a run queue), and [`new_task`].
 
-use super::identity::SpawnSite;
+use super::identity::{Identity, SpawnSite};
+use super::span;
 use super::raw::{Header, RawTask};
 use super::JoinHandle;
 use std::future::Future;
@@ -21,6 +22,10 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
     /// Takes a completed task out of the owned list, returning the list's reference.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+
+    /// What its tasks are, for their `tracing` span's `kind` (`task`; the blocking pool's are
+    /// `blocking`, and a `spawn_local` task is `local` whatever its scheduler).
+    const SPAWN_KIND: &'static str = "task";
 }
 
 /// One reference to a task, held by the owned-task list.
@@ -116,7 +121,10 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, is_local, site);
+    let kind = if is_local { "local" } else { S::SPAWN_KIND };
+    let identity = Identity::new(site);
+    let (future, span_id) = span::traced(future, kind, identity.id, identity.name.as_deref(), identity.location);
+    let raw = RawTask::new(future, scheduler, is_local, identity.with_span(span_id));
     // SAFETY: a new task holds three references, one for each of these.
     unsafe { (Task::from_raw(raw), Notified::from_raw(raw), JoinHandle::new(raw)) }
 }

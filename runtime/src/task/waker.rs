@@ -25,7 +25,9 @@ unsafe fn raw_task(ptr: *const ()) -> RawTask {
 
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: see `raw_task`.
-    unsafe { raw_task(ptr) }.ref_inc();
+    let raw = unsafe { raw_task(ptr) };
+    raw.header().identity.span_id.waker_op("waker.clone");
+    raw.ref_inc();
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
@@ -33,16 +35,23 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
 /// a scheduler that is shutting down drops the `Notified` it is given, and if that were the last
 /// reference, the task (and the scheduler handle inside it) would be freed under `schedule`'s feet.
 unsafe fn wake_by_val(ptr: *const ()) {
-    // SAFETY: forwarded.
-    unsafe {
-        wake_by_ref(ptr);
-        drop_waker(ptr);
-    }
+    // SAFETY: see `raw_task`.
+    let raw = unsafe { raw_task(ptr) };
+    raw.header().identity.span_id.waker_op("waker.wake");
+    wake(raw);
+    raw.drop_reference();
 }
 
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: see `raw_task`.
     let raw = unsafe { raw_task(ptr) };
+    raw.header().identity.span_id.waker_op("waker.wake_by_ref");
+    wake(raw);
+}
+
+/// Marks the task notified and queues it, unless it is queued or running already.
+#[inline(always)]
+fn wake(raw: RawTask) {
     if let ToNotified::Submit = raw.header().state.transition_to_notified() {
         raw.schedule();
     }
@@ -50,5 +59,7 @@ unsafe fn wake_by_ref(ptr: *const ()) {
 
 unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: see `raw_task`.
-    unsafe { raw_task(ptr) }.drop_reference();
+    let raw = unsafe { raw_task(ptr) };
+    raw.header().identity.span_id.waker_op("waker.drop");
+    raw.drop_reference();
 }
