@@ -384,3 +384,44 @@ fn a_local_set_runs_on_the_block_on_thread_and_inside_a_worker() {
         assert_eq!(counts, [10, 10]);
     });
 }
+
+/// Dropping the runtime from a task on a worker: that worker cannot be waited for, and a
+/// blocking job may wait for one of its tasks; the worker cancels its tasks first, then waits
+/// for the pool, so the job ends and everything stops.
+#[test]
+fn dropping_the_runtime_from_a_worker_s_task_does_not_wait_for_a_job_that_waits_for_that_worker() {
+    with_timeout(|| {
+        let rt = runtime(2);
+        let handle = rt.handle().clone();
+        let (tx, rx) = mpsc::channel::<()>();
+        let (job_started_tx, job_started) = mpsc::channel();
+        let (job_done_tx, job_done) = mpsc::channel();
+        // A task on worker 0 holds the sender; a blocking job waits on the receiver, so it ends
+        // only once that task is cancelled.
+        let _holder = handle.spawn_on(0, async move {
+            let _tx = tx;
+            std::future::pending::<()>().await;
+        });
+        let _job = handle.spawn_blocking(move || {
+            job_started_tx.send(()).unwrap();
+            let _ = rx.recv();
+            job_done_tx.send(()).unwrap();
+        });
+        job_started.recv().unwrap();
+        let _dropper = handle.spawn_on(0, async move { drop(rt) });
+        job_done
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the blocking job ended: worker 0 cancelled the task that held its sender");
+    });
+}
+
+#[test]
+fn pinning_more_thread_per_core_workers_than_cpus_is_an_error() {
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let error = Builder::new_thread_per_core()
+        .worker_threads(cpus + 1)
+        .pin_workers(true)
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+}

@@ -29,7 +29,10 @@
 //!
 //! Each worker is told to stop (its `block_on` future returns), then cancels its own tasks on
 //! its own thread (so `!Send` futures are dropped where they live), shuts its reactor and timers
-//! and exits; the runtime joins the workers, then shuts the blocking pool.
+//! and exits; the runtime joins the workers, then shuts the blocking pool. When the runtime is
+//! dropped from a task on a worker, that worker cannot be waited for (it is the one dropping);
+//! it shuts the blocking pool itself once it has cancelled its tasks, since a running blocking
+//! job may wait for one of them or for its timers.
 
 use super::blocking::{BlockingPool, JobOwner};
 use super::current_core;
@@ -62,6 +65,9 @@ pub(crate) struct ThreadPerCore {
     /// The worker that the next spawn from outside the workers goes to (modulo their number).
     next_worker: AtomicUsize,
     blocking: Arc<BlockingPool>,
+    /// Set when a worker's own task shut the runtime down: that worker shuts the blocking pool,
+    /// with this timeout, after it has cancelled its tasks.
+    blocking_shutdown_left_to_worker: Mutex<Option<Option<Duration>>>,
     pub(crate) stats: Arc<SchedulerStats>,
     /// Each worker's `Shuffle`, in worker order; empty with shuffle off.
     pub(super) shuffles: Box<[Arc<Shuffle>]>,
@@ -92,18 +98,23 @@ impl ThreadPerCore {
             stopping: AtomicBool::new(false),
             next_worker: AtomicUsize::new(0),
             blocking,
+            blocking_shutdown_left_to_worker: Mutex::new(None),
             stats,
         });
         let enter = Arc::new(enter);
+        // Each worker says whether it started (pinned, if asked): a worker that did not would
+        // silently keep its share of the tasks, which nothing else runs.
+        let (started_tx, started) = std::sync::mpsc::channel::<io::Result<()>>();
         for (index, worker) in handle.workers.iter().enumerate() {
             let (runtime, worker, enter) = (handle.clone(), worker.clone(), enter.clone());
-            let cpu = cpus.as_ref().map(|cpus| cpus[index]);
+            let (cpu, started_tx) = (cpus.as_ref().map(|cpus| cpus[index]), started_tx.clone());
             let body = move || {
-                if let Some(cpu) = cpu {
-                    // The builder checked that `cpu` is in the process's mask.
-                    if let Err(error) = crate::sys::affinity::pin_current_thread(cpu) {
-                        panic!("`pin_workers`: pinning a worker to CPU {cpu} failed ({error}); did the process's cpuset shrink?");
-                    }
+                let pinned = cpu.map_or(Ok(()), crate::sys::affinity::pin_current_thread);
+                let failed = pinned.is_err();
+                let _ = started_tx.send(pinned);
+                drop(started_tx);
+                if failed {
+                    return;
                 }
                 let _entered = enter(&runtime);
                 worker.block_on(poll_fn(|_| match runtime.stopping.load(SeqCst) {
@@ -112,17 +123,35 @@ impl ThreadPerCore {
                 }));
                 worker.cancel_tasks();
                 worker.drivers.shutdown_io_and_timers();
+                if let Some(timeout) = runtime.blocking_shutdown_left_to_worker.lock().take() {
+                    runtime.blocking.shutdown(timeout);
+                }
             };
             match hooks.spawn(body) {
                 Ok(thread) => handle.threads.lock().push(thread),
-                Err(error) => {
-                    // Stop the workers already started before reporting.
-                    handle.shutdown(None);
-                    return Err(error);
-                }
+                Err(error) => return Err(handle.stop_after_failed_start(error)),
+            }
+        }
+        drop(started_tx);
+        for index in 0..handle.workers.len() {
+            // A worker that died before it said so (it cannot: `pin_current_thread` does not
+            // panic) would end the channel: count it as started, its tasks as the others'.
+            if let Ok(Err(error)) = started.recv() {
+                let cpu = cpus.as_ref().map_or(0, |cpus| cpus[index]);
+                let error = io::Error::new(
+                    error.kind(),
+                    format!("`pin_workers`: pinning a worker to CPU {cpu} failed ({error}); did the process's cpuset shrink?"),
+                );
+                return Err(handle.stop_after_failed_start(error));
             }
         }
         Ok(handle)
+    }
+
+    /// Stops the workers already started, then returns `error` to report.
+    fn stop_after_failed_start(&self, error: io::Error) -> io::Error {
+        self.shutdown(None);
+        error
     }
 
     /// Runs `future` on this thread (not a worker), sleeping between polls; the workers run the
@@ -147,7 +176,13 @@ impl ThreadPerCore {
                 let _ = worker.join();
             }
         }
-        self.blocking.shutdown(blocking_timeout);
+        if self.worker_here().is_some() {
+            // This worker still runs the task dropping the runtime: it shuts the pool once it
+            // has cancelled its tasks (see "Shutdown" above).
+            *self.blocking_shutdown_left_to_worker.lock() = Some(blocking_timeout);
+        } else {
+            self.blocking.shutdown(blocking_timeout);
+        }
     }
 
     pub(crate) fn spawn<F>(&self, future: F, site: SpawnSite) -> JoinHandle<F::Output>
