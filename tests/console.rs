@@ -36,12 +36,17 @@ impl Seen {
 }
 
 fn polls(stats: Option<&Stats>) -> u64 {
-    stats.and_then(|stats| stats.poll_stats.as_ref()).map_or(0, |poll| poll.polls)
+    stats
+        .and_then(|stats| stats.poll_stats.as_ref())
+        .map_or(0, |poll| poll.polls)
 }
 
 /// Reads the console's update stream until `done` holds (bounded to 20 s).
 fn watch_until(addr: SocketAddr, done: impl Fn(&Seen) -> bool) -> Seen {
-    let client_runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     client_runtime.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut client = loop {
@@ -88,9 +93,14 @@ fn the_console_shows_mini_s_tasks_with_names_locations_polls_wakes_and_completio
             .spawn();
         tracing_subscriber::registry().with(layer).init();
 
-        let runtime = mini::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let runtime = mini::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
         let (release, released) = futures::channel::oneshot::channel::<()>();
-        let spawned_at = line!() + 5;
+        let spawned_at = line!() + 7;
+        // The waiter's `JoinHandle` comes out of `block_on` to be awaited at the end.
+        #[allow(clippy::async_yields_async)]
         let waiter = runtime.block_on(async {
             // Four polls and three wakes (one per timer), then done.
             let sleeper = mini::task::Builder::new()
@@ -119,7 +129,10 @@ fn the_console_shows_mini_s_tasks_with_names_locations_polls_wakes_and_completio
         let (sleeper, sleeper_stats) = seen.named("sleeper").unwrap();
         let sleeper_stats = sleeper_stats.unwrap();
         let location = sleeper.location.as_ref().expect("the spawn location");
-        assert!(location.file.as_deref().unwrap().ends_with("tests/console.rs"), "{location:?}");
+        assert!(
+            location.file.as_deref().unwrap().ends_with("tests/console.rs"),
+            "{location:?}"
+        );
         assert_eq!(location.line, Some(spawned_at), "{location:?}");
         assert_eq!(polls(Some(sleeper_stats)), 4, "one poll per timer, and the first");
         assert_eq!(sleeper_stats.wakes, 3, "one wake per timer");

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use futures::{AsyncReadExt, AsyncWriteExt};
 use mini::net::{TcpListener, TcpStream};
 use mini::runtime::Handle;
 use std::panic::{catch_unwind, AssertUnwindSafe};

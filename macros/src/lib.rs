@@ -100,8 +100,9 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Path, Signature, Token};
 /// - `flavor = "multi_thread"` (the default), `flavor = "current_thread"`
 ///   (every task runs on the main thread) or `flavor = "thread_per_core"`
 ///   (workers that share nothing; see `mini::runtime::Builder::new_thread_per_core`);
-/// - `worker_threads = N`, how many worker threads the multi-threaded runtime
-///   runs (default: one per CPU); it implies `flavor = "multi_thread"`;
+/// - `worker_threads = N`, how many worker threads a multi-threaded or
+///   thread-per-core runtime runs (default: one per CPU); without a flavor it
+///   implies `flavor = "multi_thread"`;
 /// - `start_paused = true|false`, whether the runtime's clock starts paused,
 ///   as with `mini::time::pause`; `true` needs `flavor = "current_thread"`.
 ///
@@ -392,7 +393,8 @@ impl<'a> Written<'a> {
     fn options(self, kind: EntryPoint) -> syn::Result<Options> {
         let flavor = match (self.flavor, &self.worker_threads) {
             (Some(flavor), _) => flavor,
-            // Only a multi-threaded runtime has worker threads to count.
+            // Only a runtime with worker threads has them to count; the
+            // multi-threaded one unless the arguments name another.
             (None, Some(_)) => Flavor::MultiThread,
             (None, None) => kind.default_flavor(),
         };

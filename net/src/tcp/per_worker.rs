@@ -6,7 +6,7 @@ use super::listener::BACKLOG;
 use super::{TcpListener, TcpStream};
 use crate::addr::{each_addr, ToSocketAddrs};
 use crate::sys;
-use mini_runtime::runtime::{worker_index, Handle};
+use mini_runtime::runtime::{worker_index, Handle, RuntimeFlavor};
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
@@ -64,9 +64,10 @@ struct WorkerSocket {
 }
 
 impl TcpListener {
-    /// Binds one listener per worker of the current runtime to `addr`, with `SO_REUSEPORT` (and
-    /// `SO_REUSEADDR`), and listens on each; with port 0, every socket gets the port the first
-    /// one was given. See [`PerWorkerListener`].
+    /// Binds one listener per worker of the current thread-per-core runtime to `addr`, with
+    /// `SO_REUSEPORT` (and `SO_REUSEADDR`), and listens on each; with port 0, every socket gets
+    /// the port the first one was given. See [`PerWorkerListener`]. On the other flavors, whose
+    /// tasks are not tied to a worker, it binds one socket that every `accept` shares.
     ///
     /// # Errors
     /// As [`bind`](TcpListener::bind); `AddrInUse` also when a socket without `SO_REUSEPORT` (or
@@ -75,7 +76,13 @@ impl TcpListener {
     /// # Panics
     /// Outside a mini runtime.
     pub async fn bind_per_worker(addr: impl ToSocketAddrs) -> io::Result<PerWorkerListener> {
-        let workers = Handle::current().metrics().num_workers();
+        let handle = Handle::current();
+        // Elsewhere tasks move between workers (or there is one): one socket, which every
+        // `accept` shares, leaves no connection queued on a socket nobody accepts from.
+        let workers = match handle.runtime_flavor() {
+            RuntimeFlavor::ThreadPerCore => handle.metrics().num_workers(),
+            _ => 1,
+        };
         each_addr(&addr, |addr| async move { PerWorkerListener::bind_addr(addr, workers) }).await
     }
 }
@@ -126,12 +133,17 @@ impl PerWorkerListener {
             return Ok(listener);
         }
         let mut unregistered = socket.unregistered.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(fd) = unregistered.take() {
-            let _ = socket.registered.set(TcpListener::from_listening(fd)?);
+        if let Some(fd) = unregistered.as_ref() {
+            // A duplicate is registered, so that a failure (out of fds or memory) keeps the
+            // socket for the next call to retry.
+            let listener = TcpListener::from_listening(fd.try_clone()?)?;
+            *unregistered = None;
+            let _ = socket.registered.set(listener);
         }
-        socket.registered.get().ok_or_else(|| {
-            io::Error::other("this worker's listening socket failed to register before (the error was returned then)")
-        })
+        Ok(socket
+            .registered
+            .get()
+            .expect("registered under the lock before it was emptied"))
     }
 
     /// Waits for a connection on this worker's socket (see [`TcpListener::accept`]).

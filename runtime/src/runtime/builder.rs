@@ -292,7 +292,11 @@ impl Builder {
     /// overrides this.
     ///
     /// The detector is one thread per runtime that samples what each worker records about its
-    /// polls anyway (no clock read per poll) and sleeps while every worker is parked. A poll on
+    /// polls anyway (no clock read per poll) and sleeps while every worker is parked. On the
+    /// multi-threaded flavor it also hands the reactor to a sleeping worker when a long poll
+    /// keeps the worker that left it (tokio#4730), within two samples (25 ms at the default
+    /// threshold); with a threshold above 200 ms, or the detector off, the worker leaving the
+    /// reactor wakes a sleeper at once, at the cost of a wake-up per reactor turn. A poll on
     /// the thread inside a current-thread runtime's `block_on` counts, `block_on`'s own future
     /// included.
     ///

@@ -152,6 +152,21 @@ impl Handle {
         async move { run_on_each(scheduler, f, location).await }
     }
 
+    /// Which flavor the runtime is.
+    ///
+    /// ```
+    /// use mini_runtime::runtime::{Builder, RuntimeFlavor};
+    /// let rt = Builder::new_thread_per_core().worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::ThreadPerCore);
+    /// ```
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
+            Scheduler::ThreadPerCore(_) => RuntimeFlavor::ThreadPerCore,
+        }
+    }
+
     /// The runtime's metrics (see [`RuntimeMetrics`](super::RuntimeMetrics)).
     pub fn metrics(&self) -> super::RuntimeMetrics {
         super::RuntimeMetrics::new(self.inner.clone())
@@ -195,6 +210,18 @@ impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle").finish_non_exhaustive()
     }
+}
+
+/// A runtime's flavor ([`Handle::runtime_flavor`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// Every task on the thread inside `block_on` (`Builder::new_current_thread`).
+    CurrentThread,
+    /// Work-stealing worker threads (`Builder::new_multi_thread`).
+    MultiThread,
+    /// A current-thread scheduler per worker thread (`Builder::new_thread_per_core`).
+    ThreadPerCore,
 }
 
 /// Returned by [`Handle::enter`] and [`Runtime::enter`](super::Runtime::enter); the previous

@@ -15,8 +15,8 @@ use std::time::Duration;
 /// [`Runtime::metrics`](super::Runtime::metrics). Cheap to clone; it keeps the runtime's shared
 /// state alive, not the runtime (after shutdown the figures stop moving).
 ///
-/// Worker `n` is the `n`th worker thread of a multi-threaded runtime, or (worker 0) the thread
-/// inside `block_on` of a current-thread one. Methods that take a worker panic if it is not
+/// Worker `n` is the `n`th worker thread of a multi-threaded or thread-per-core runtime, or
+/// (worker 0) the thread inside `block_on` of a current-thread one. Methods that take a worker panic if it is not
 /// below [`num_workers`](RuntimeMetrics::num_workers).
 ///
 /// ```
@@ -79,7 +79,8 @@ impl RuntimeMetrics {
         self.scheduler.inject_counts().0
     }
 
-    /// Tasks ever spawned or woken from outside the runtime's threads (queued on the global queue).
+    /// Tasks ever spawned or woken from outside the runtime's threads (queued on the global queue;
+    /// on a thread-per-core runtime, from outside the task's own worker, other workers included).
     pub fn remote_schedule_count(&self) -> u64 {
         self.scheduler.inject_counts().1
     }

@@ -12,15 +12,15 @@ pub use crate::context::TryCurrentError;
 pub use crate::scheduler::stall_report::StallReport;
 pub use builder::{Builder, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
 pub use dump::{Dump, TaskDump, TaskState, WaitingOn};
-pub use handle::{EnterGuard, Handle};
+pub use handle::{EnterGuard, Handle, RuntimeFlavor};
 pub use metrics::RuntimeMetrics;
 
 use crate::context;
 
 /// The index of the runtime worker this code runs on: a multi-threaded or thread-per-core
 /// runtime's worker thread (`0..num_workers`), or 0 on the thread inside a current-thread
-/// runtime's `block_on`; `None` on any other thread (a blocking job's, the thread inside a
-/// multi-threaded runtime's `block_on`, a thread of your own).
+/// runtime's `block_on` (or dropping it); `None` on any other thread (a blocking job's, the
+/// thread inside a multi-threaded runtime's `block_on`, a thread of your own).
 ///
 /// ```
 /// assert_eq!(mini_runtime::runtime::worker_index(), None);

@@ -21,7 +21,8 @@
 //! Each sample also looks at the multi-threaded flavor's reactor: if no worker waits in it and
 //! nobody turned it since the last sample, it wakes a sleeping worker to take it over
 //! (`MultiThread::hand_off_if_unattended`), so that a long poll on the worker that last left it
-//! delays the other tasks' I/O by two periods at most.
+//! delays the other tasks' I/O by two periods at most. Only with a period of 25 ms or less
+//! (`MAX_HAND_OFF_PERIOD`): with a longer one the workers hand the reactor over at once.
 //!
 //! # What a report costs
 //!
@@ -39,6 +40,16 @@ use std::io;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+/// How often the watchdog samples the workers: an eighth of the threshold, at least 1 ms.
+fn sample_period(threshold: Duration) -> Duration {
+    (threshold / 8).max(Duration::from_millis(1))
+}
+
+/// The longest sample period at which the watchdog also hands an unattended multi-threaded
+/// reactor over (so a long poll leaves the others' I/O waiting 50 ms at most); with a longer one
+/// (a threshold above 200 ms) the worker leaving the reactor wakes a sleeper at once instead.
+const MAX_HAND_OFF_PERIOD: Duration = Duration::from_millis(25);
 
 /// What to do with each report.
 pub(crate) type OnStall = Arc<dyn Fn(&StallReport) + Send + Sync>;
@@ -87,7 +98,9 @@ impl Watchdog {
             return Ok(None);
         };
         let watched = scheduler.clone();
-        scheduler.watch_reactor();
+        if sample_period(threshold) <= MAX_HAND_OFF_PERIOD {
+            scheduler.watch_reactor();
+        }
         let signal = config.signal.unwrap_or_else(default_signal);
         let on_stall = config.on_stall.unwrap_or_else(|| Arc::new(print_to_stderr));
         let thread = std::thread::Builder::new()
@@ -144,7 +157,7 @@ fn watch(scheduler: &Scheduler, threshold: Duration, signal: libc::c_int, on_sta
     let mut reporter = Reporter { on_stall, thread: None };
     let stats = scheduler.stats();
     let bell = &stats.idle_bell;
-    let period = (threshold / 8).max(Duration::from_millis(1));
+    let period = sample_period(threshold);
     let now = Instant::now();
     let mut samples: Vec<Sample> = (stats.workers.iter())
         .map(|worker| Sample {

@@ -2,8 +2,8 @@
 //! holds ([`Task`] in its owned list, [`Notified`] in a run queue), and [`new_task`].
 
 use super::identity::{Identity, SpawnSite};
-use super::span;
 use super::raw::{Header, RawTask};
+use super::span;
 use super::JoinHandle;
 use std::future::Future;
 use std::marker::PhantomData;

@@ -47,12 +47,14 @@ where
 }
 
 /// Spawns a `!Send` task: on the [`LocalSet`](super::LocalSet) whose `run_until` this thread is
-/// polling, else on the current-thread runtime this thread is running.
+/// polling, else on the current-thread runtime this thread is running, or on the
+/// thread-per-core worker this thread is.
 ///
 /// The task only ever runs on this thread. On a current-thread runtime, the runtime remembers
 /// it: calling `block_on` on another thread while such tasks are alive panics, and dropping the
-/// runtime on another thread leaks them (their futures cannot be dropped there). On a
-/// multi-threaded runtime, use a `LocalSet`.
+/// runtime on another thread leaks them (their futures cannot be dropped there). A
+/// thread-per-core worker drops its tasks on its own thread at shutdown. On a multi-threaded
+/// runtime, use a `LocalSet`.
 ///
 /// ```
 /// use std::rc::Rc;
@@ -68,8 +70,9 @@ where
 /// ```
 ///
 /// # Panics
-/// Outside a `LocalSet`'s `run_until`, if this thread is not inside `block_on` of a
-/// current-thread mini runtime (the message says what to use instead).
+/// Outside a `LocalSet`'s `run_until`, if this thread is neither inside `block_on` of a
+/// current-thread mini runtime nor a thread-per-core runtime's worker (the message says what to
+/// use instead).
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where

@@ -49,7 +49,8 @@ fn with_timers<R>(what: &str, f: impl FnOnce(&timers::Timers) -> R) -> R {
 /// ```
 ///
 /// # Panics
-/// Outside a mini runtime, or on a multi-threaded one: with tasks running on several threads
+/// Outside a mini runtime, or on one with worker threads (multi-threaded or thread-per-core):
+/// with tasks running on several threads
 /// there is no moment when "every task is idle" is known, so paused time needs the
 /// current-thread flavor.
 #[track_caller]
