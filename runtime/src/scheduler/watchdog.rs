@@ -305,7 +305,7 @@ fn call(on_stall: &(dyn Fn(&StallReport) + Send + Sync), report: &StallReport) {
 /// fields and the whole report (stack included) as the message.
 #[cfg(feature = "tracing")]
 fn warn_event(report: &StallReport) {
-    let task_id = report.task_id().map(crate::task::Id::as_u64);
+    let task_id = report.task_id().map(|id| id.as_u64());
     let duration_ms = report.duration().as_millis() as u64;
     tracing::warn!(
         target: "mini::stall",

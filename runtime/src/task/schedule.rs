@@ -123,7 +123,13 @@ where
 {
     let kind = if is_local { "local" } else { S::SPAWN_KIND };
     let identity = Identity::new(site);
-    let (future, span_id) = span::traced(future, kind, identity.id, identity.name.as_deref(), identity.location);
+    let (future, span_id) = span::traced(
+        future,
+        kind,
+        identity.id.as_u64(),
+        identity.name.as_deref(),
+        identity.location,
+    );
     let raw = RawTask::new(future, scheduler, is_local, identity.with_span(span_id));
     // SAFETY: a new task holds three references, one for each of these.
     unsafe { (Task::from_raw(raw), Notified::from_raw(raw), JoinHandle::new(raw)) }

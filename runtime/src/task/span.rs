@@ -16,7 +16,6 @@
 
 #[cfg(feature = "tracing")]
 mod on {
-    use super::super::Id;
     use std::future::Future;
     use std::panic::Location;
     use std::pin::Pin;
@@ -50,7 +49,7 @@ mod on {
     pub(crate) fn traced<F>(
         future: F,
         kind: &'static str,
-        id: Id,
+        id: u64,
         name: Option<&str>,
         location: &'static Location<'static>,
     ) -> (Traced<F>, SpanId) {
@@ -60,7 +59,7 @@ mod on {
             "runtime.spawn",
             kind = kind,
             task.name = name.unwrap_or(""),
-            task.id = id.as_u64(),
+            task.id = id,
             loc.file = location.file(),
             loc.line = location.line(),
             loc.col = location.column(),
@@ -85,7 +84,6 @@ mod on {
 
 #[cfg(not(feature = "tracing"))]
 mod off {
-    use super::super::Id;
     use std::panic::Location;
 
     /// Without the feature a future is stored as it is.
@@ -99,7 +97,7 @@ mod off {
     pub(crate) fn traced<F>(
         future: F,
         _kind: &'static str,
-        _id: Id,
+        _id: u64,
         _name: Option<&str>,
         _location: &'static Location<'static>,
     ) -> (Traced<F>, SpanId) {
