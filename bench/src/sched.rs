@@ -397,6 +397,11 @@ fn chained_spawn<R: Rt>(rt: &R) {
     });
 }
 
+/// `join_set` and `join_set_100k`: `TASKS` tasks into a `JoinSet`, joined as they finish.
+fn join_set<R: Rt, const TASKS: usize>(rt: &R) {
+    rt.block_on(R::join_set(TASKS));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,9 +483,4 @@ mod tests {
             println!();
         }
     }
-}
-
-/// `join_set` and `join_set_100k`: `TASKS` tasks into a `JoinSet`, joined as they finish.
-fn join_set<R: Rt, const TASKS: usize>(rt: &R) {
-    rt.block_on(R::join_set(TASKS));
 }
