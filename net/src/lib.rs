@@ -14,6 +14,7 @@ mod addr;
 // The tokio-io and hyper adapters, each behind its feature (hyper's is public as `hyper_rt`).
 mod compat;
 mod fd;
+mod readiness;
 // The halves of a stream, stamped into `tcp` and `unix` alike.
 mod split;
 // The read and write paths of every stream and every shape of it.

@@ -2,7 +2,7 @@
 
 use crate::addr::{each_addr, resolve, ToSocketAddrs};
 use crate::sys;
-use mini_runtime::io::AsyncFd;
+use mini_runtime::io::{AsyncFd, Interest};
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -115,6 +115,31 @@ impl UdpSocket {
         self.io.read_with(|socket| socket.peek_from(buf)).await
     }
 
+    /// `peek_from` without waiting: `WouldBlock` if no datagram is queued.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |socket| socket.peek_from(buf))
+    }
+
+    /// The sender of the datagram at the head of the queue, waiting for one; the datagram stays
+    /// queued (a peek into no buffer).
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io
+            .read_with(|socket| socket.peek_from(&mut []).map(|(_, from)| from))
+            .await
+    }
+
+    /// `peek_sender` without waiting: `WouldBlock` if no datagram is queued.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Interest::READABLE, |socket| {
+            socket.peek_from(&mut []).map(|(_, from)| from)
+        })
+    }
+
+    /// Sends `buf` to `target` without waiting: `WouldBlock` if the socket cannot take it now.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io.try_io(Interest::WRITABLE, |socket| socket.send_to(buf, target))
+    }
+
     /// The address the socket is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
@@ -215,3 +240,5 @@ impl fmt::Debug for UdpSocket {
             .finish()
     }
 }
+
+crate::readiness::datagram_readiness_methods!(UdpSocket, SocketAddr, |this| &this.io);

@@ -152,6 +152,7 @@ impl fmt::Debug for TcpStream {
 }
 
 read_methods!(TcpStream, |this| &this.io);
+crate::readiness::stream_readiness_methods!(TcpStream, |this| &this.io);
 write_methods!(TcpStream, |this| &this.io);
 impl_async_read!(&TcpStream, |this| &this.io);
 impl_async_write!(&TcpStream, |this| &this.io);

@@ -152,3 +152,5 @@ impl fmt::Debug for UnixDatagram {
             .finish()
     }
 }
+
+crate::readiness::datagram_readiness_methods!(UnixDatagram, SocketAddr, |this| &this.io);

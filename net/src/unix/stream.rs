@@ -128,6 +128,7 @@ impl UnixStream {
 }
 
 read_methods!(UnixStream, |this| &this.io);
+crate::readiness::stream_readiness_methods!(UnixStream, |this| &this.io);
 write_methods!(UnixStream, |this| &this.io);
 impl_async_read!(&UnixStream, |this| &this.io);
 impl_async_write!(&UnixStream, |this| &this.io);

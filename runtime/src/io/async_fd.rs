@@ -1,6 +1,7 @@
 //! `AsyncFd`: a non-blocking file descriptor registered with the runtime's reactor, and the
 //! guard that says it is ready.
 
+use super::Interest;
 use crate::context;
 use crate::reactor::{Direction, Reactor, Ready, ReadyEvent, Registration};
 use crate::task::current::waiting_on;
@@ -145,6 +146,79 @@ impl<T: AsFd> AsyncFd<T> {
     #[inline]
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyGuard<'_, T>>> {
         self.poll_ready(cx, Direction::Write)
+    }
+
+    /// Ready when the fd is ready in one of `interest`'s directions, with what it is ready for
+    /// (both directions' readiness when both are asked for and ready); otherwise the task is woken
+    /// when it becomes so. Unlike the guards, this clears nothing: an operation that then returns
+    /// `WouldBlock` should go through [`try_io`](AsyncFd::try_io), which does.
+    pub fn poll_ready_for(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+        let mut ready = Ready::EMPTY;
+        for (wanted, direction) in [
+            (interest.is_readable(), Direction::Read),
+            (interest.is_writable(), Direction::Write),
+        ] {
+            if wanted {
+                if let Poll::Ready(guard) = self.poll_ready(cx, direction) {
+                    ready = ready | guard?.ready();
+                }
+            }
+        }
+        if ready.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(ready))
+        }
+    }
+
+    /// Waits until the fd is ready in one of `interest`'s directions (see
+    /// [`poll_ready_for`](AsyncFd::poll_ready_for)).
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        poll_fn(|cx| self.poll_ready_for(cx, interest)).await
+    }
+
+    /// Runs `op` at once if the fd was ready in one of `interest`'s directions as of the last
+    /// event; otherwise returns `WouldBlock` without calling it. If `op` returns `WouldBlock`,
+    /// the readiness is cleared, so that the next wait blocks until a new event: the
+    /// non-blocking `try_read`/`try_write` of mini's sockets are this.
+    ///
+    /// ```
+    /// use mini_runtime::io::{AsyncFd, Interest};
+    /// use std::io::Read;
+    /// mini_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (reader, mut writer) = std::os::unix::net::UnixStream::pair().unwrap();
+    ///     reader.set_nonblocking(true).unwrap();
+    ///     let reader = AsyncFd::new(reader).unwrap();
+    ///     let mut buf = [0u8; 8];
+    ///     let nothing = reader.try_io(Interest::READABLE, |mut r| r.read(&mut buf));
+    ///     assert_eq!(nothing.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    ///     std::io::Write::write_all(&mut writer, b"hi").unwrap();
+    ///     reader.ready(Interest::READABLE).await.unwrap();
+    ///     assert_eq!(reader.try_io(Interest::READABLE, |mut r| r.read(&mut buf)).unwrap(), 2);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// `WouldBlock` as above; `op`'s error; an error once the runtime has shut down.
+    pub fn try_io<R>(&self, interest: Interest, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        let direction = if interest.is_readable() && self.registration.try_ready(Direction::Read).is_some() {
+            Direction::Read
+        } else if interest.is_writable() {
+            Direction::Write
+        } else {
+            Direction::Read
+        };
+        let Some(event) = self.registration.try_ready(direction) else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        let event = event?;
+        match op(self.get_ref()) {
+            Err(error) if is_would_block(&error) => {
+                self.registration.clear_readiness(event);
+                Err(error)
+            }
+            result => result,
+        }
     }
 
     /// Waits until the fd is readable.

@@ -8,7 +8,9 @@
 
 mod async_fd;
 mod copy;
+mod interest;
 
 pub use crate::reactor::Ready;
 pub use async_fd::{AsyncFd, ReadyGuard, TryIoError};
 pub use copy::{copy, copy_bidirectional};
+pub use interest::Interest;

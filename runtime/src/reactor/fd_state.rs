@@ -139,7 +139,7 @@ impl FdState {
     }
 
     #[inline]
-    fn ready_event(&self, direction: Direction) -> Option<Result<ReadyEvent, Shutdown>> {
+    pub(crate) fn ready_event(&self, direction: Direction) -> Option<Result<ReadyEvent, Shutdown>> {
         let word = self.readiness.load(Acquire);
         if word & SHUTDOWN != 0 {
             return Some(Err(Shutdown));

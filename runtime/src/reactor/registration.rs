@@ -69,6 +69,12 @@ impl Registration {
             .map(|ready| ready.map_err(|_| shutdown_error()))
     }
 
+    /// The readiness in `direction` as of the last event, without waiting (`None`: not ready).
+    #[inline]
+    pub(crate) fn try_ready(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+        (self.io().ready_event(direction)).map(|ready| ready.map_err(|_| shutdown_error()))
+    }
+
     #[inline]
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         self.io().clear_readiness(event);
