@@ -389,3 +389,18 @@ mod tests {
         }
     }
 }
+
+/// `SO_LINGER`: `Some(d)` makes closing wait up to `d` for unsent data (`Some(0)`: a reset).
+pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<std::time::Duration>) -> io::Result<()> {
+    let value = libc::linger {
+        l_onoff: libc::c_int::from(linger.is_some()),
+        l_linger: linger.map_or(0, |d| d.as_secs().min(libc::c_int::MAX as u64) as libc::c_int),
+    };
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER, value)
+}
+
+/// The `SO_LINGER` setting.
+pub(crate) fn linger(fd: BorrowedFd<'_>) -> io::Result<Option<std::time::Duration>> {
+    let value: libc::linger = getsockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER)?;
+    Ok((value.l_onoff != 0).then(|| std::time::Duration::from_secs(value.l_linger as u64)))
+}

@@ -201,6 +201,21 @@ impl UdpSocket {
         self.io.get_ref().set_multicast_loop_v6(on)
     }
 
+    /// Whether IPv4 multicast sent from this socket is looped back to it.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Whether IPv6 multicast sent from this socket is looped back to it.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// The time-to-live of IPv4 multicast sent from this socket.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
     /// The time-to-live of outgoing IPv4 multicast packets (default 1: this network only).
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_multicast_ttl_v4(ttl)

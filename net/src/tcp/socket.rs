@@ -125,17 +125,12 @@ impl TcpSocket {
     /// `SO_LINGER`: `Some(d)` makes closing wait up to `d` for unsent data (`Some(0)`: close
     /// with a reset, dropping it); `None` closes in the background (the default).
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        let value = libc::linger {
-            l_onoff: int(linger.is_some()),
-            l_linger: linger.map_or(0, |d| d.as_secs().min(libc::c_int::MAX as u64) as libc::c_int),
-        };
-        sys::setsockopt(self.fd.as_fd(), libc::SOL_SOCKET, libc::SO_LINGER, value)
+        sys::set_linger(self.fd.as_fd(), linger)
     }
 
     /// The `SO_LINGER` setting.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
-        let value: libc::linger = sys::getsockopt(self.fd.as_fd(), libc::SOL_SOCKET, libc::SO_LINGER)?;
-        Ok((value.l_onoff != 0).then(|| Duration::from_secs(value.l_linger as u64)))
+        sys::linger(self.fd.as_fd())
     }
 
     /// `TCP_NODELAY`: send small writes at once (no Nagle coalescing).

@@ -117,6 +117,42 @@ impl TcpStream {
         self.io.get_ref().nodelay()
     }
 
+    /// `SO_LINGER`: `Some(d)` makes closing wait up to `d` for unsent data (`Some(0)`: close
+    /// with a reset, dropping it); `None` closes in the background (the default).
+    pub fn set_linger(&self, linger: Option<std::time::Duration>) -> io::Result<()> {
+        sys::set_linger(self.io.as_fd(), linger)
+    }
+
+    /// The `SO_LINGER` setting.
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        sys::linger(self.io.as_fd())
+    }
+
+    /// `IP_TOS` (IPv4): the type-of-service byte of the packets sent (DSCP and ECN).
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        sys::setsockopt(self.io.as_fd(), libc::IPPROTO_IP, libc::IP_TOS, tos as libc::c_int)
+    }
+
+    /// The `IP_TOS` setting.
+    pub fn tos(&self) -> io::Result<u32> {
+        sys::getsockopt::<libc::c_int>(self.io.as_fd(), libc::IPPROTO_IP, libc::IP_TOS).map(|tos| tos as u32)
+    }
+
+    /// `IPV6_TCLASS` (IPv6): the traffic class of the packets sent.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        sys::setsockopt(
+            self.io.as_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_TCLASS,
+            tclass as libc::c_int,
+        )
+    }
+
+    /// The `IPV6_TCLASS` setting.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        sys::getsockopt::<libc::c_int>(self.io.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_TCLASS).map(|class| class as u32)
+    }
+
     /// The remote address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()

@@ -152,6 +152,19 @@ impl Handle {
         async move { run_on_each(scheduler, f, location).await }
     }
 
+    /// The runtime's id: unique among the runtimes of this process (ids are not reused), the
+    /// same from every handle of one runtime.
+    ///
+    /// ```
+    /// let a = mini_runtime::Runtime::new().unwrap();
+    /// let b = mini_runtime::Runtime::new().unwrap();
+    /// assert_eq!(a.handle().id(), a.handle().clone().id());
+    /// assert_ne!(a.handle().id(), b.handle().id());
+    /// ```
+    pub fn id(&self) -> Id {
+        Id(self.inner.stats().runtime_id)
+    }
+
     /// Which flavor the runtime is.
     ///
     /// ```
@@ -209,6 +222,16 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// A runtime's id ([`Handle::id`]), shown as a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(u64);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
     }
 }
 

@@ -12,7 +12,7 @@ pub use crate::context::TryCurrentError;
 pub use crate::scheduler::stall_report::StallReport;
 pub use builder::{Builder, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
 pub use dump::{Dump, TaskDump, TaskState, WaitingOn};
-pub use handle::{EnterGuard, Handle, RuntimeFlavor};
+pub use handle::{EnterGuard, Handle, Id, RuntimeFlavor};
 pub use metrics::RuntimeMetrics;
 
 use crate::context;
@@ -101,6 +101,16 @@ impl Runtime {
         self.block_on(self.handle.run_on_each(f))
     }
 
+    /// Runs `job` on this runtime's blocking pool ([`Handle::spawn_blocking`]).
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, job: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(job)
+    }
+
     /// This runtime's metrics (see [`RuntimeMetrics`]).
     pub fn metrics(&self) -> RuntimeMetrics {
         self.handle.metrics()
@@ -124,6 +134,19 @@ impl Runtime {
     /// `drop` waits for them without a limit.
     pub fn shutdown_timeout(mut self, timeout: std::time::Duration) {
         self.shutdown(Some(timeout));
+    }
+
+    /// Drops the runtime without waiting for blocking jobs (`spawn_blocking`) that are still
+    /// running: `shutdown_timeout(Duration::ZERO)`, for shutting down from a context where
+    /// blocking is not allowed. The tasks are cancelled as `drop` cancels them.
+    ///
+    /// ```
+    /// let rt = mini_runtime::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_secs(3600)));
+    /// rt.shutdown_background(); // returns at once
+    /// ```
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(std::time::Duration::ZERO);
     }
 
     fn shutdown(&mut self, blocking_timeout: Option<std::time::Duration>) {

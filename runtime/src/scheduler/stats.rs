@@ -355,6 +355,9 @@ pub(crate) struct SchedulerStats {
     pub(crate) idle_bell: IdleBell,
     /// Stalls reported, written by the watchdog's thread only.
     pub(crate) stall_count: AtomicU64,
+    /// The runtime's id (`Handle::id`): 1, 2, 3, … in the order runtimes are built; one
+    /// `SchedulerStats` per runtime.
+    pub(crate) runtime_id: u64,
 }
 
 impl SchedulerStats {
@@ -364,6 +367,10 @@ impl SchedulerStats {
             workers: (0..workers).map(|_| WorkerStats::new(histogram)).collect(),
             idle_bell: IdleBell::default(),
             stall_count: AtomicU64::new(0),
+            runtime_id: {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Relaxed)
+            },
         }
     }
 

@@ -98,6 +98,39 @@ impl Interval {
         self.sleep.reset(self.sleep.now().far_add(self.period));
     }
 
+    /// Restarts the schedule with a tick at once (the ticks after it a period apart).
+    pub fn reset_immediately(&mut self) {
+        self.sleep.reset(self.sleep.now());
+    }
+
+    /// Restarts the schedule with the next tick `after` from now.
+    pub fn reset_after(&mut self, after: Duration) {
+        self.sleep.reset(self.sleep.now().far_add(after));
+    }
+
+    /// Restarts the schedule with the next tick at `deadline`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mini_runtime::time::{interval, Instant};
+    /// let rt = mini_runtime::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut ticks = interval(Duration::from_secs(10));
+    ///     let start = ticks.tick().await; // the first tick is at once
+    ///     ticks.reset_at(start + Duration::from_secs(3));
+    ///     assert_eq!(ticks.tick().await, start + Duration::from_secs(3));
+    ///     assert_eq!(ticks.tick().await, start + Duration::from_secs(13));
+    ///     ticks.reset_immediately();
+    ///     let now = Instant::now();
+    ///     assert_eq!(ticks.tick().await, now);
+    ///     ticks.reset_after(Duration::from_secs(1));
+    ///     assert_eq!(ticks.tick().await, now + Duration::from_secs(1));
+    /// });
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.sleep.reset(deadline);
+    }
+
     /// The period.
     pub fn period(&self) -> Duration {
         self.period
