@@ -376,20 +376,6 @@ pub(crate) fn unix_stream_connect(addr: UnixAddr<'_>) -> io::Result<(OwnedFd, bo
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_survive_the_round_trip_through_sockaddr() {
-        for addr in ["127.0.0.1:8080", "[::1]:443", "[fe80::1%2]:9", "0.0.0.0:0"] {
-            let addr: SocketAddr = addr.parse().unwrap();
-            let (storage, _) = to_raw(&addr);
-            assert_eq!(from_raw(&storage).unwrap(), addr);
-        }
-    }
-}
-
 /// `SO_LINGER`: `Some(d)` makes closing wait up to `d` for unsent data (`Some(0)`: a reset).
 pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<std::time::Duration>) -> io::Result<()> {
     let value = libc::linger {
@@ -403,4 +389,18 @@ pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<std::time::Duration>
 pub(crate) fn linger(fd: BorrowedFd<'_>) -> io::Result<Option<std::time::Duration>> {
     let value: libc::linger = getsockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER)?;
     Ok((value.l_onoff != 0).then(|| std::time::Duration::from_secs(value.l_linger as u64)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_survive_the_round_trip_through_sockaddr() {
+        for addr in ["127.0.0.1:8080", "[::1]:443", "[fe80::1%2]:9", "0.0.0.0:0"] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            let (storage, _) = to_raw(&addr);
+            assert_eq!(from_raw(&storage).unwrap(), addr);
+        }
+    }
 }
