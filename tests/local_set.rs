@@ -237,3 +237,49 @@ async fn local_tasks_on_a_current_thread_runtime_use_its_sockets_and_timers() {
         })
         .await;
 }
+
+/// Awaiting the set runs its tasks (and those they spawn) until none is left, as tokio's
+/// `impl Future for LocalSet` does, on every flavor.
+#[test]
+fn awaiting_a_local_set_runs_every_task_until_none_is_left() {
+    with_timeout(|| {
+        for (flavor, runtime) in runtimes() {
+            let local = LocalSet::new();
+            let log = Rc::new(RefCell::new(Vec::new()));
+            for i in 0..3 {
+                let log = log.clone();
+                local.spawn_local(async move {
+                    mini::time::sleep(Duration::from_millis(5)).await;
+                    log.borrow_mut().push(i);
+                    // A task spawned from a task of the set joins it.
+                    let log = log.clone();
+                    spawn_local(async move { log.borrow_mut().push(10 + i) });
+                });
+            }
+            runtime.block_on(local);
+            let mut ran = log.borrow().clone();
+            ran.sort();
+            assert_eq!(ran, [0, 1, 2, 10, 11, 12], "{flavor}");
+        }
+    });
+}
+
+#[test]
+fn an_entered_local_set_takes_spawn_local_outside_run_until() {
+    with_timeout(|| {
+        let runtime = multi_thread_runtime();
+        let local = LocalSet::new();
+        let here = thread::current().id();
+        let task = {
+            let _entered = local.enter();
+            spawn_local(async move { (Rc::new(5), thread::current().id()) })
+        };
+        let (value, ran_on) = local.block_on(&runtime, task).unwrap();
+        assert_eq!((*value, ran_on), (5, here));
+        // The guard is gone: outside any set, `spawn_local` on a multi-threaded runtime panics.
+        let outside = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(async { drop(spawn_local(async {})) })
+        }));
+        assert!(outside.is_err());
+    });
+}

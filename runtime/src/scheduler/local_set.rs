@@ -107,6 +107,92 @@ impl LocalSet {
     pub fn run_until<F: Future>(&self, future: F) -> RunUntil<'_, F> {
         RunUntil { set: self, future }
     }
+
+    /// Makes this set the one [`spawn_local`](crate::task::spawn_local) spawns on, on this
+    /// thread, until the guard is dropped (outside `run_until` too). The tasks run when the set
+    /// is next polled.
+    ///
+    /// ```
+    /// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
+    /// let local = mini_runtime::task::LocalSet::new();
+    /// let task = {
+    ///     let _entered = local.enter();
+    ///     mini_runtime::task::spawn_local(async { 7 })
+    /// };
+    /// assert_eq!(local.block_on(&rt, task).unwrap(), 7);
+    /// ```
+    pub fn enter(&self) -> LocalEnterGuard {
+        LocalEnterGuard {
+            _current: CurrentGuard::set(self.scheduler.clone()),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Runs up to `TASKS_PER_POLL` queued tasks for the poll whose waker is `cx`'s; returns
+    /// whether tasks are still queued (then that waker has been woken to come back).
+    fn run_tasks(&self, cx: &mut Context<'_>) -> bool {
+        let scheduler = &self.scheduler;
+        for _ in 0..TASKS_PER_POLL {
+            let Some(task) = scheduler.queue.lock().next_task() else {
+                return false;
+            };
+            task.run();
+        }
+        // More queued: come back after the executor's other tasks have had a turn.
+        cx.waker().wake_by_ref();
+        true
+    }
+
+    /// Registers `cx`'s waker as the one to wake when a task is queued.
+    fn register_runner(&self, cx: &mut Context<'_>) {
+        let mut queue = self.scheduler.queue.lock();
+        if !queue.runner.as_ref().is_some_and(|runner| runner.will_wake(cx.waker())) {
+            queue.runner = Some(cx.waker().clone());
+        }
+    }
+}
+
+/// Awaiting a `LocalSet` runs its tasks until none is left (tokio's `impl Future for
+/// LocalSet`).
+///
+/// ```
+/// use std::rc::Rc;
+/// let rt = mini_runtime::runtime::Builder::new_current_thread().build().unwrap();
+/// let local = mini_runtime::task::LocalSet::new();
+/// let seen = Rc::new(std::cell::Cell::new(0));
+/// for _ in 0..3 {
+///     let seen = seen.clone();
+///     local.spawn_local(async move { seen.set(seen.get() + 1) });
+/// }
+/// rt.block_on(local);
+/// assert_eq!(seen.get(), 3);
+/// ```
+impl Future for LocalSet {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let _current = CurrentGuard::set(self.scheduler.clone());
+        self.register_runner(cx);
+        if self.run_tasks(cx) || self.scheduler.owned.counts().0 > 0 {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+}
+
+/// Returned by [`LocalSet::enter`]; the previous set (or none) is current again when it is
+/// dropped.
+#[must_use = "the set is current only while the guard lives"]
+pub struct LocalEnterGuard {
+    _current: CurrentGuard,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for LocalEnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalEnterGuard").finish_non_exhaustive()
+    }
 }
 
 impl Default for LocalSet {
@@ -247,25 +333,12 @@ impl<F: Future> Future for RunUntil<'_, F> {
             let this = self.get_unchecked_mut();
             (this.set, Pin::new_unchecked(&mut this.future))
         };
-        let scheduler = &set.scheduler;
-        let _current = CurrentGuard::set(scheduler.clone());
-        {
-            let mut queue = scheduler.queue.lock();
-            if !queue.runner.as_ref().is_some_and(|runner| runner.will_wake(cx.waker())) {
-                queue.runner = Some(cx.waker().clone());
-            }
-        }
+        let _current = CurrentGuard::set(set.scheduler.clone());
+        set.register_runner(cx);
         if let Poll::Ready(output) = future.poll(cx) {
             return Poll::Ready(output);
         }
-        for _ in 0..TASKS_PER_POLL {
-            let Some(task) = scheduler.queue.lock().next_task() else {
-                return Poll::Pending;
-            };
-            task.run();
-        }
-        // More queued: come back after the executor's other tasks have had a turn.
-        cx.waker().wake_by_ref();
+        set.run_tasks(cx);
         Poll::Pending
     }
 }

@@ -50,7 +50,7 @@ mod waker;
 mod yield_now;
 
 pub use crate::coop::{consume_budget, unconstrained, Unconstrained};
-pub use crate::scheduler::local_set::{LocalSet, RunUntil};
+pub use crate::scheduler::local_set::{LocalEnterGuard, LocalSet, RunUntil};
 pub use builder::Builder;
 pub use current::{id, try_id};
 pub use identity::Id;
