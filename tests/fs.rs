@@ -126,3 +126,47 @@ fn opening_a_missing_file_or_writing_a_read_only_one_fails_clearly() {
     });
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// tokio's `File` surface beyond the traits: a vectored write takes every buffer that fits,
+/// `set_max_buf_size`, `try_clone`, `try_into_std`, and the raw-fd traits.
+#[test]
+fn a_file_s_vectored_write_clone_max_buffer_and_raw_fd() {
+    use std::io::IoSlice;
+    use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+    let dir = temp_dir();
+    run({
+        let dir = dir.clone();
+        || async move {
+            fs::create_dir_all(&dir).await.unwrap();
+            let path = dir.join("surface.bin");
+            let mut file = File::create(&path).await.unwrap();
+            let n = file
+                .write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b""), IoSlice::new(b"cde")])
+                .await
+                .unwrap();
+            assert_eq!(n, 5, "more than the first buffer");
+            file.set_max_buf_size(4);
+            assert_eq!(file.write(b"0123456789").await.unwrap(), 4, "at most the buffer size");
+            // A write is in flight: the file cannot be handed back synchronously yet.
+            let file = file.try_into_std().expect_err("a write in flight");
+            let mut file = file;
+            file.flush().await.unwrap();
+            let std_file = file.try_into_std().expect("idle");
+            assert_eq!(std_file.metadata().unwrap().len(), 9);
+
+            // The raw-fd traits, and a clone sharing the offset.
+            let raw = std::fs::File::open(&path).unwrap().into_raw_fd();
+            // SAFETY: `raw` was just released by its `std::fs::File`; nothing else owns it.
+            let mut reader = unsafe { File::from_raw_fd(raw) };
+            assert_eq!(reader.as_raw_fd(), raw);
+            let mut clone = reader.try_clone().await.unwrap();
+            let mut two = [0u8; 2];
+            reader.read_exact(&mut two).await.unwrap();
+            assert_eq!(&two, b"ab");
+            let mut rest = Vec::new();
+            clone.read_to_end(&mut rest).await.unwrap();
+            assert_eq!(rest, b"cde0123", "the clone goes on from the shared offset");
+        }
+    });
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -18,8 +18,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-/// The most bytes one read or write hands to the pool.
-const CHUNK: usize = 64 * 1024;
+/// The most bytes one read or write hands to the pool, unless `set_max_buf_size` says
+/// otherwise.
+const DEFAULT_MAX_BUF_SIZE: usize = 64 * 1024;
 
 /// An open file.
 ///
@@ -47,6 +48,8 @@ const CHUNK: usize = 64 * 1024;
 pub struct File {
     std: Arc<std::fs::File>,
     state: State,
+    /// The most bytes one read or write hands to the pool.
+    max_buf_size: usize,
 }
 
 enum State {
@@ -81,6 +84,39 @@ impl File {
         File {
             std: Arc::new(file),
             state: State::Idle(Vec::new()),
+            max_buf_size: DEFAULT_MAX_BUF_SIZE,
+        }
+    }
+
+    /// The most bytes one read or write hands to the blocking pool (default 64 KiB): a larger
+    /// buffer means fewer trips to the pool for big transfers, and more memory per file.
+    ///
+    /// # Panics
+    /// If `max` is 0.
+    pub fn set_max_buf_size(&mut self, max: usize) {
+        assert!(max > 0, "`set_max_buf_size`: the buffer must hold at least one byte");
+        self.max_buf_size = max;
+    }
+
+    /// A second `File` for the same open file (`dup`: they share the offset), once the
+    /// operation in flight, if any, is done.
+    pub async fn try_clone(&self) -> io::Result<File> {
+        let std = self.std.clone();
+        Ok(File::from_std(asyncify(move || std.try_clone()).await?))
+    }
+
+    /// The `std` file, if no operation is in flight (else the `File` back): the synchronous
+    /// `into_std`.
+    pub fn try_into_std(mut self) -> Result<std::fs::File, File> {
+        if let State::Busy(_) = self.state {
+            return Err(self);
+        }
+        match Arc::try_unwrap(self.std) {
+            Ok(std) => Ok(std),
+            Err(std) => {
+                self.std = std;
+                Err(self)
+            }
         }
     }
 
@@ -142,6 +178,14 @@ impl File {
         }
     }
 
+    /// Writes all of `buf` on the pool (write-behind: the caller has been told it is written).
+    fn start_write(&mut self, buf: Vec<u8>) {
+        self.start(buf, |mut file, buf| {
+            let result = file.write_all(&buf);
+            (Outcome::Write(result), buf)
+        });
+    }
+
     fn start(
         &mut self,
         buf: Vec<u8>,
@@ -178,7 +222,7 @@ impl AsyncRead for File {
                 this.state = State::Idle(buf);
                 return Poll::Ready(Ok(0));
             }
-            let want = dst.len().min(CHUNK);
+            let want = dst.len().min(this.max_buf_size);
             buf.resize(want, 0);
             this.start(buf, |mut file, mut buf| {
                 let result = file.read(&mut buf);
@@ -196,13 +240,36 @@ impl AsyncWrite for File {
             this.state = State::Idle(buf);
             return Poll::Ready(Err(error));
         }
-        let n = src.len().min(CHUNK);
+        let n = src.len().min(this.max_buf_size);
         buf.clear();
         buf.extend_from_slice(&src[..n]);
-        this.start(buf, |mut file, buf| {
-            let result = file.write_all(&buf);
-            (Outcome::Write(result), buf)
-        });
+        this.start_write(buf);
+        Poll::Ready(Ok(n))
+    }
+
+    /// Takes as much of `bufs`, in order, as one chunk holds (futures-io's default would take
+    /// only the first non-empty buffer).
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let (outcome, mut buf) = ready!(this.poll_idle(cx));
+        if let Some(Outcome::Write(Err(error))) = outcome {
+            this.state = State::Idle(buf);
+            return Poll::Ready(Err(error));
+        }
+        buf.clear();
+        for slice in bufs {
+            let room = this.max_buf_size - buf.len();
+            buf.extend_from_slice(&slice[..slice.len().min(room)]);
+            if buf.len() == this.max_buf_size {
+                break;
+            }
+        }
+        let n = buf.len();
+        this.start_write(buf);
         Poll::Ready(Ok(n))
     }
 
@@ -233,6 +300,27 @@ impl AsyncSeek for File {
             }
             this.start(buf, move |mut file, buf| (Outcome::Seek(file.seek(pos)), buf));
         }
+    }
+}
+
+impl std::os::fd::AsFd for File {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.std.as_fd()
+    }
+}
+
+impl std::os::fd::AsRawFd for File {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.std.as_raw_fd()
+    }
+}
+
+impl std::os::fd::FromRawFd for File {
+    /// # Safety
+    /// `fd` is an open file descriptor that nothing else owns (as for `std::fs::File`).
+    unsafe fn from_raw_fd(fd: std::os::fd::RawFd) -> File {
+        // SAFETY: forwarded: the caller gives us sole ownership of the open `fd`.
+        File::from_std(unsafe { std::fs::File::from_raw_fd(fd) })
     }
 }
 
