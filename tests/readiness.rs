@@ -178,6 +178,20 @@ fn unix_streams_and_datagrams_have_them_too() {
             b.readable().await.unwrap();
             assert_eq!(b.try_recv_from(&mut buf).unwrap().0, 4);
             assert_eq!(&buf[..4], b"gram");
+
+            // To a path.
+            let dir = std::env::temp_dir().join(format!("mini-readiness-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("bound.sock");
+            let _ = std::fs::remove_file(&path);
+            let bound = UnixDatagram::bind(&path).unwrap();
+            let unbound = UnixDatagram::unbound().unwrap();
+            // A new socket is writable once the reactor has seen it so (as in tokio).
+            unbound.writable().await.unwrap();
+            assert_eq!(unbound.try_send_to(b"to", &path).unwrap(), 2);
+            bound.readable().await.unwrap();
+            assert_eq!(bound.try_recv(&mut buf).unwrap(), 2);
+            std::fs::remove_dir_all(&dir).unwrap();
             // The readiness stays until a try says `WouldBlock` (as in tokio), which clears it.
             assert!(would_block(b.try_recv(&mut buf)));
             assert!(

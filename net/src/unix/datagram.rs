@@ -1,6 +1,6 @@
 //! `UnixDatagram`: a Unix-domain datagram socket whose sends and receives wait on the reactor.
 
-use mini_runtime::io::AsyncFd;
+use mini_runtime::io::{AsyncFd, Interest};
 use std::fmt;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -98,6 +98,12 @@ impl UnixDatagram {
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
         self.io.write_with(|socket| socket.send_to(buf, path)).await
+    }
+
+    /// `send_to` without waiting: `WouldBlock` if the socket cannot take it now.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        self.io
+            .try_io(Interest::WRITABLE, |socket| socket.send_to(buf, path.as_ref()))
     }
 
     /// Sends `buf` as one datagram to `addr` (a path or an abstract name).
