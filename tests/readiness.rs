@@ -211,3 +211,30 @@ fn try_read_and_try_write_take_a_shared_reference() {
     }
     let _ = assert_shared;
 }
+
+#[test]
+fn the_split_halves_have_their_direction_s_calls() {
+    with_timeout(|| {
+        run(|| async {
+            let (client, server) = connected_pair().await;
+            let (server_read, _server_write) = server.into_split();
+            let (_client_read, client_write) = client.into_split();
+            let mut buf = [0u8; 8];
+            assert!(would_block(server_read.try_read(&mut buf)));
+            client_write.writable().await.unwrap();
+            assert_eq!(client_write.try_write(b"half").unwrap(), 4);
+            server_read.readable().await.unwrap();
+            assert_eq!(server_read.try_read(&mut buf).unwrap(), 4);
+            let ready = client_write.ready(Interest::WRITABLE).await.unwrap();
+            assert!(ready.is_writable());
+
+            let (mut a, mut b) = UnixStream::pair().unwrap();
+            let (a_read, _a_write) = a.split();
+            let (_b_read, b_write) = b.split();
+            b_write.writable().await.unwrap();
+            assert_eq!(b_write.try_write(b"u").unwrap(), 1);
+            a_read.readable().await.unwrap();
+            assert_eq!(a_read.try_read(&mut buf).unwrap(), 1);
+        })
+    });
+}

@@ -9,6 +9,15 @@
 /// `try_write` families for a stream socket `$ty` whose registered fd is `$io`.
 macro_rules! stream_readiness_methods {
     ($ty:ty, |$this:ident| $io:expr) => {
+        $crate::readiness::ready_method!($ty, |$this| $io);
+        $crate::readiness::read_readiness_methods!($ty, |$this| $io);
+        $crate::readiness::write_readiness_methods!($ty, |$this| $io);
+    };
+}
+
+/// `ready(interest)` for `$ty` (a stream or either half of one).
+macro_rules! ready_method {
+    ($ty:ty, |$this:ident| $io:expr) => {
         impl $ty {
             /// Waits until the socket is ready in one of `interest`'s directions and returns
             /// what it is ready for. Usually followed by `try_read`/`try_write`; a
@@ -21,28 +30,25 @@ macro_rules! stream_readiness_methods {
                 let $this = self;
                 $io.ready(interest).await
             }
+        }
+    };
+}
 
+/// `readable`, `poll_read_ready`, `try_read` and `try_read_vectored` for `$ty` (a stream or its
+/// reading half).
+macro_rules! read_readiness_methods {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl $ty {
             /// Waits until the socket is readable (data, end-of-file or an error).
             pub async fn readable(&self) -> std::io::Result<()> {
-                self.ready(mini_runtime::io::Interest::READABLE).await.map(drop)
-            }
-
-            /// Waits until the socket is writable (room, or the peer gone, or an error).
-            pub async fn writable(&self) -> std::io::Result<()> {
-                self.ready(mini_runtime::io::Interest::WRITABLE).await.map(drop)
+                let $this = self;
+                $io.ready(mini_runtime::io::Interest::READABLE).await.map(drop)
             }
 
             /// Polls for read readiness; the task is woken when the socket becomes readable.
             pub fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
                 let $this = self;
                 $io.poll_ready_for(cx, mini_runtime::io::Interest::READABLE)
-                    .map(|ready| ready.map(drop))
-            }
-
-            /// Polls for write readiness; the task is woken when the socket becomes writable.
-            pub fn poll_write_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
-                let $this = self;
-                $io.poll_ready_for(cx, mini_runtime::io::Interest::WRITABLE)
                     .map(|ready| ready.map(drop))
             }
 
@@ -62,6 +68,27 @@ macro_rules! stream_readiness_methods {
                 $io.try_io(mini_runtime::io::Interest::READABLE, |socket| {
                     $crate::sys::recv_vectored(std::os::fd::AsFd::as_fd(socket), bufs)
                 })
+            }
+        }
+    };
+}
+
+/// `writable`, `poll_write_ready`, `try_write` and `try_write_vectored` for `$ty` (a stream or
+/// its writing half).
+macro_rules! write_readiness_methods {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl $ty {
+            /// Waits until the socket is writable (room, or the peer gone, or an error).
+            pub async fn writable(&self) -> std::io::Result<()> {
+                let $this = self;
+                $io.ready(mini_runtime::io::Interest::WRITABLE).await.map(drop)
+            }
+
+            /// Polls for write readiness; the task is woken when the socket becomes writable.
+            pub fn poll_write_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+                let $this = self;
+                $io.poll_ready_for(cx, mini_runtime::io::Interest::WRITABLE)
+                    .map(|ready| ready.map(drop))
             }
 
             /// Writes what fits of `buf` without waiting: `WouldBlock` if the socket is not
@@ -84,7 +111,7 @@ macro_rules! stream_readiness_methods {
     };
 }
 
-pub(crate) use stream_readiness_methods;
+pub(crate) use {read_readiness_methods, ready_method, stream_readiness_methods, write_readiness_methods};
 
 /// `ready`, `readable`, `writable`, `poll_recv_ready`, `poll_send_ready`, `try_send`,
 /// `try_recv` and `try_recv_from` for a datagram socket `$ty` whose registered fd is `$io` (a

@@ -85,6 +85,14 @@ macro_rules! split_halves {
         $crate::stream::read_methods!(OwnedReadHalf, |this| &this.stream.io);
         $crate::stream::write_methods!(WriteHalf<'_>, |this| &this.0.io);
         $crate::stream::write_methods!(OwnedWriteHalf, |this| &this.stream.io);
+        $crate::readiness::ready_method!(ReadHalf<'_>, |this| &this.0.io);
+        $crate::readiness::ready_method!(OwnedReadHalf, |this| &this.stream.io);
+        $crate::readiness::ready_method!(WriteHalf<'_>, |this| &this.0.io);
+        $crate::readiness::ready_method!(OwnedWriteHalf, |this| &this.stream.io);
+        $crate::readiness::read_readiness_methods!(ReadHalf<'_>, |this| &this.0.io);
+        $crate::readiness::read_readiness_methods!(OwnedReadHalf, |this| &this.stream.io);
+        $crate::readiness::write_readiness_methods!(WriteHalf<'_>, |this| &this.0.io);
+        $crate::readiness::write_readiness_methods!(OwnedWriteHalf, |this| &this.stream.io);
     };
 }
 
