@@ -104,3 +104,49 @@ impl Default for ThreadHooks {
         }
     }
 }
+
+/// How worker threads report that they started: each pins itself to its CPU (if asked) and
+/// reports before it runs anything, and the runtime's constructor waits for every report, so
+/// that `build` returns with every worker pinned, or fails if one could not be (a worker that
+/// silently did not start would keep its share of the work).
+pub(crate) struct WorkerStarts {
+    reports: std::sync::mpsc::Sender<io::Result<()>>,
+    received: std::sync::mpsc::Receiver<io::Result<()>>,
+}
+
+impl WorkerStarts {
+    pub(crate) fn new() -> WorkerStarts {
+        let (reports, received) = std::sync::mpsc::channel();
+        WorkerStarts { reports, received }
+    }
+
+    /// For a worker thread's body: `start(cpu)` pins it and reports; `false` if pinning failed
+    /// (the thread then returns at once).
+    pub(crate) fn reporter(&self) -> impl FnOnce(Option<usize>) -> bool + Send + 'static {
+        let reports = self.reports.clone();
+        move |cpu| {
+            let pinned = cpu.map_or(Ok(()), crate::sys::affinity::pin_current_thread);
+            let started = pinned.is_ok();
+            let _ = reports.send(pinned.map_err(|error| {
+                let cpu = cpu.unwrap_or_default();
+                io::Error::new(
+                    error.kind(),
+                    format!("`pin_workers`: pinning a worker to CPU {cpu} failed ({error}); did the process's cpuset shrink?"),
+                )
+            }));
+            started
+        }
+    }
+
+    /// Waits for `workers` reports; the first failure, if any.
+    pub(crate) fn wait(self, workers: usize) -> io::Result<()> {
+        drop(self.reports);
+        for _ in 0..workers {
+            // A closed channel: a worker died before it reported, which `reporter` cannot do.
+            if let Ok(Err(error)) = self.received.recv() {
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+}

@@ -28,7 +28,7 @@ mod task_queue;
 mod thread_per_core;
 pub(crate) mod watchdog;
 
-pub(crate) use config::{Config, ShuffleConfig, ThreadHooks};
+pub(crate) use config::{Config, ShuffleConfig, ThreadHooks, WorkerStarts};
 pub(crate) use drivers::Drivers;
 use stats::SchedulerStats;
 

@@ -38,7 +38,7 @@ use super::blocking::{BlockingPool, JobOwner};
 use super::current_core;
 use super::current_thread::CurrentThread;
 use super::stats::SchedulerStats;
-use super::{Config, ThreadHooks};
+use super::{Config, ThreadHooks, WorkerStarts};
 use crate::task::{JoinHandle, SpawnSite};
 use crate::time::timers::TimerDriver;
 use crate::util::shuffle::Shuffle;
@@ -104,16 +104,12 @@ impl ThreadPerCore {
         let enter = Arc::new(enter);
         // Each worker says whether it started (pinned, if asked): a worker that did not would
         // silently keep its share of the tasks, which nothing else runs.
-        let (started_tx, started) = std::sync::mpsc::channel::<io::Result<()>>();
+        let starts = WorkerStarts::new();
         for (index, worker) in handle.workers.iter().enumerate() {
-            let (runtime, worker, enter) = (handle.clone(), worker.clone(), enter.clone());
-            let (cpu, started_tx) = (cpus.as_ref().map(|cpus| cpus[index]), started_tx.clone());
+            let (runtime, worker, enter, start) = (handle.clone(), worker.clone(), enter.clone(), starts.reporter());
+            let cpu = cpus.as_ref().map(|cpus| cpus[index]);
             let body = move || {
-                let pinned = cpu.map_or(Ok(()), crate::sys::affinity::pin_current_thread);
-                let failed = pinned.is_err();
-                let _ = started_tx.send(pinned);
-                drop(started_tx);
-                if failed {
+                if !start(cpu) {
                     return;
                 }
                 let _entered = enter(&runtime);
@@ -132,18 +128,8 @@ impl ThreadPerCore {
                 Err(error) => return Err(handle.stop_after_failed_start(error)),
             }
         }
-        drop(started_tx);
-        for index in 0..handle.workers.len() {
-            // A worker that died before it said so (it cannot: `pin_current_thread` does not
-            // panic) would end the channel: count it as started, its tasks as the others'.
-            if let Ok(Err(error)) = started.recv() {
-                let cpu = cpus.as_ref().map_or(0, |cpus| cpus[index]);
-                let error = io::Error::new(
-                    error.kind(),
-                    format!("`pin_workers`: pinning a worker to CPU {cpu} failed ({error}); did the process's cpuset shrink?"),
-                );
-                return Err(handle.stop_after_failed_start(error));
-            }
+        if let Err(error) = starts.wait(handle.workers.len()) {
+            return Err(handle.stop_after_failed_start(error));
         }
         Ok(handle)
     }

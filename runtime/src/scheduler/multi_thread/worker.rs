@@ -11,7 +11,7 @@ use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
-use crate::scheduler::{Config, Drivers, ThreadHooks};
+use crate::scheduler::{Config, Drivers, ThreadHooks, WorkerStarts};
 use crate::task::{
     has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
 };
@@ -167,27 +167,25 @@ impl MultiThread {
             config,
         });
         let enter = Arc::new(enter);
+        let starts = WorkerStarts::new();
         for core in cores {
-            let (worker_handle, enter) = (handle.clone(), enter.clone());
+            let (worker_handle, enter, start) = (handle.clone(), enter.clone(), starts.reporter());
             let cpu = cpus.as_ref().map(|cpus| cpus[core.index]);
             let body = move || {
-                if let Some(cpu) = cpu {
-                    // The builder checked that `cpu` is in the process's mask.
-                    if let Err(error) = crate::sys::affinity::pin_current_thread(cpu) {
-                        panic!("`pin_workers`: pinning a worker to CPU {cpu} failed ({error}); did the process's cpuset shrink?");
-                    }
+                if start(cpu) {
+                    let _entered = enter(&worker_handle);
+                    run(worker_handle, core);
                 }
-                let _entered = enter(&worker_handle);
-                run(worker_handle, core);
             };
-            match hooks.spawn(body) {
-                Ok(thread) => handle.threads.lock().push(thread),
-                Err(error) => {
-                    // Stop the workers already started before reporting.
-                    handle.shutdown(None);
-                    return Err(error);
-                }
+            if let Err(error) = hooks.spawn(body).map(|thread| handle.threads.lock().push(thread)) {
+                // Stop the workers already started before reporting.
+                handle.shutdown(None);
+                return Err(error);
             }
+        }
+        if let Err(error) = starts.wait(workers) {
+            handle.shutdown(None);
+            return Err(error);
         }
         Ok(handle)
     }
