@@ -15,14 +15,13 @@ macro_rules! stream_readiness_methods {
     };
 }
 
-/// `ready(interest)` for `$ty` (a stream or either half of one).
+/// `ready(interest)` for `$ty` (a socket, or either half of a stream).
 macro_rules! ready_method {
     ($ty:ty, |$this:ident| $io:expr) => {
         impl $ty {
             /// Waits until the socket is ready in one of `interest`'s directions and returns
-            /// what it is ready for. Usually followed by `try_read`/`try_write`; a
-            /// `WouldBlock` from those means the readiness was stale (it is then cleared), so
-            /// call this again.
+            /// what it is ready for. Usually followed by a `try_*` call; a `WouldBlock` from
+            /// one means the readiness was stale (it is then cleared), so call this again.
             pub async fn ready(
                 &self,
                 interest: mini_runtime::io::Interest,
@@ -34,24 +33,40 @@ macro_rules! ready_method {
     };
 }
 
+/// The wait for one direction, `$wait` (`readable`, `writable`), and its poll form `$poll`, for
+/// `$ty`: `AsyncFd::ready`/`poll_ready_for` with `Interest::$interest`.
+macro_rules! wait_methods {
+    ($ty:ty, |$this:ident| $io:expr, $wait:ident, $poll:ident, $interest:ident, $what:literal) => {
+        impl $ty {
+            #[doc = concat!("Waits until ", $what, ".")]
+            pub async fn $wait(&self) -> std::io::Result<()> {
+                let $this = self;
+                $io.ready(mini_runtime::io::Interest::$interest).await.map(drop)
+            }
+
+            #[doc = concat!("Polls until ", $what, "; the task is woken when that changes.")]
+            pub fn $poll(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+                let $this = self;
+                $io.poll_ready_for(cx, mini_runtime::io::Interest::$interest)
+                    .map(|ready| ready.map(drop))
+            }
+        }
+    };
+}
+
 /// `readable`, `poll_read_ready`, `try_read` and `try_read_vectored` for `$ty` (a stream or its
 /// reading half).
 macro_rules! read_readiness_methods {
     ($ty:ty, |$this:ident| $io:expr) => {
+        $crate::readiness::wait_methods!(
+            $ty,
+            |$this| $io,
+            readable,
+            poll_read_ready,
+            READABLE,
+            "the socket is readable (data, end-of-file or an error)"
+        );
         impl $ty {
-            /// Waits until the socket is readable (data, end-of-file or an error).
-            pub async fn readable(&self) -> std::io::Result<()> {
-                let $this = self;
-                $io.ready(mini_runtime::io::Interest::READABLE).await.map(drop)
-            }
-
-            /// Polls for read readiness; the task is woken when the socket becomes readable.
-            pub fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
-                let $this = self;
-                $io.poll_ready_for(cx, mini_runtime::io::Interest::READABLE)
-                    .map(|ready| ready.map(drop))
-            }
-
             /// Reads what is there into `buf` without waiting: `WouldBlock` if the socket is
             /// not readable (nothing is lost: `readable()` then waits for data), `Ok(0)` at
             /// end-of-file.
@@ -77,20 +92,15 @@ macro_rules! read_readiness_methods {
 /// its writing half).
 macro_rules! write_readiness_methods {
     ($ty:ty, |$this:ident| $io:expr) => {
+        $crate::readiness::wait_methods!(
+            $ty,
+            |$this| $io,
+            writable,
+            poll_write_ready,
+            WRITABLE,
+            "the socket is writable (room, or the peer gone, or an error)"
+        );
         impl $ty {
-            /// Waits until the socket is writable (room, or the peer gone, or an error).
-            pub async fn writable(&self) -> std::io::Result<()> {
-                let $this = self;
-                $io.ready(mini_runtime::io::Interest::WRITABLE).await.map(drop)
-            }
-
-            /// Polls for write readiness; the task is woken when the socket becomes writable.
-            pub fn poll_write_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
-                let $this = self;
-                $io.poll_ready_for(cx, mini_runtime::io::Interest::WRITABLE)
-                    .map(|ready| ready.map(drop))
-            }
-
             /// Writes what fits of `buf` without waiting: `WouldBlock` if the socket is not
             /// writable (`writable()` then waits for room).
             pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
@@ -111,48 +121,29 @@ macro_rules! write_readiness_methods {
     };
 }
 
-pub(crate) use {read_readiness_methods, ready_method, stream_readiness_methods, write_readiness_methods};
-
 /// `ready`, `readable`, `writable`, `poll_recv_ready`, `poll_send_ready`, `try_send`,
 /// `try_recv` and `try_recv_from` for a datagram socket `$ty` whose registered fd is `$io` (a
 /// `std` socket with `send`, `recv` and `recv_from`, which returns an `$addr`).
 macro_rules! datagram_readiness_methods {
     ($ty:ty, $addr:ty, |$this:ident| $io:expr) => {
+        $crate::readiness::ready_method!($ty, |$this| $io);
+        $crate::readiness::wait_methods!(
+            $ty,
+            |$this| $io,
+            readable,
+            poll_recv_ready,
+            READABLE,
+            "a datagram (or an error) can be received"
+        );
+        $crate::readiness::wait_methods!(
+            $ty,
+            |$this| $io,
+            writable,
+            poll_send_ready,
+            WRITABLE,
+            "a datagram can be sent"
+        );
         impl $ty {
-            /// Waits until the socket is ready in one of `interest`'s directions and returns
-            /// what it is ready for (see `try_send`/`try_recv`).
-            pub async fn ready(
-                &self,
-                interest: mini_runtime::io::Interest,
-            ) -> std::io::Result<mini_runtime::io::Ready> {
-                let $this = self;
-                $io.ready(interest).await
-            }
-
-            /// Waits until a datagram (or an error) can be received.
-            pub async fn readable(&self) -> std::io::Result<()> {
-                self.ready(mini_runtime::io::Interest::READABLE).await.map(drop)
-            }
-
-            /// Waits until a datagram can be sent.
-            pub async fn writable(&self) -> std::io::Result<()> {
-                self.ready(mini_runtime::io::Interest::WRITABLE).await.map(drop)
-            }
-
-            /// Polls until a datagram can be received; the task is woken when one can.
-            pub fn poll_recv_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
-                let $this = self;
-                $io.poll_ready_for(cx, mini_runtime::io::Interest::READABLE)
-                    .map(|ready| ready.map(drop))
-            }
-
-            /// Polls until a datagram can be sent; the task is woken when one can.
-            pub fn poll_send_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
-                let $this = self;
-                $io.poll_ready_for(cx, mini_runtime::io::Interest::WRITABLE)
-                    .map(|ready| ready.map(drop))
-            }
-
             /// Sends `buf` to the connected peer without waiting: `WouldBlock` if the socket
             /// cannot take it now (`writable()` waits until it can).
             pub fn try_send(&self, buf: &[u8]) -> std::io::Result<usize> {
@@ -178,4 +169,7 @@ macro_rules! datagram_readiness_methods {
     };
 }
 
-pub(crate) use datagram_readiness_methods;
+pub(crate) use {
+    datagram_readiness_methods, read_readiness_methods, ready_method, stream_readiness_methods, wait_methods,
+    write_readiness_methods,
+};

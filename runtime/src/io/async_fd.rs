@@ -201,14 +201,14 @@ impl<T: AsFd> AsyncFd<T> {
     /// # Errors
     /// `WouldBlock` as above; `op`'s error; an error once the runtime has shut down.
     pub fn try_io<R>(&self, interest: Interest, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
-        let direction = if interest.is_readable() && self.registration.try_ready(Direction::Read).is_some() {
-            Direction::Read
-        } else if interest.is_writable() {
-            Direction::Write
-        } else {
-            Direction::Read
-        };
-        let Some(event) = self.registration.try_ready(direction) else {
+        let directions = [
+            (interest.is_readable(), Direction::Read),
+            (interest.is_writable(), Direction::Write),
+        ];
+        let ready = (directions.into_iter())
+            .filter(|&(wanted, _)| wanted)
+            .find_map(|(_, direction)| self.registration.try_ready(direction));
+        let Some(event) = ready else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
         let event = event?;

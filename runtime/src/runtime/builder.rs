@@ -410,11 +410,15 @@ impl Builder {
                     None
                 };
                 // Each worker thread drives the runtime for its whole life.
-                let (config, hooks, enter) = (self.config, self.hooks.clone(), context::enter_runtime);
-                match self.flavor {
-                    Flavor::ThreadPerCore => Scheduler::new_thread_per_core(config, workers, cpus, hooks, enter),
-                    _ => Scheduler::new_multi_thread(config, workers, cpus, hooks, enter),
-                }
+                let per_core = self.flavor == Flavor::ThreadPerCore;
+                Scheduler::new_with_workers(
+                    per_core,
+                    self.config,
+                    workers,
+                    cpus,
+                    self.hooks.clone(),
+                    context::enter_runtime,
+                )
             }
         }
     }

@@ -77,33 +77,24 @@ impl Scheduler {
         Ok(Scheduler::CurrentThread(CurrentThread::new(config)?))
     }
 
-    /// Starts `workers` worker threads (worker `n` pinned to `cpus[n]` if given); each calls
-    /// `enter` with the new scheduler first and keeps what it returns until it exits.
-    pub(crate) fn new_multi_thread<G: 'static>(
+    /// Starts a runtime with `workers` worker threads, multi-threaded or thread-per-core
+    /// (worker `n` pinned to `cpus[n]` if given); each calls `enter` with the new scheduler
+    /// first and keeps what it returns until it exits.
+    pub(crate) fn new_with_workers<G: 'static>(
+        per_core: bool,
         config: Config,
         workers: usize,
         cpus: Option<Vec<usize>>,
         hooks: ThreadHooks,
         enter: impl Fn(Scheduler) -> G + Send + Sync + 'static,
     ) -> io::Result<Scheduler> {
-        let enter = move |scheduler: &Arc<MultiThread>| enter(Scheduler::MultiThread(scheduler.clone()));
-        Ok(Scheduler::MultiThread(MultiThread::new(
-            config, workers, cpus, hooks, enter,
-        )?))
-    }
-
-    /// Starts a thread-per-core runtime's `workers` (as `new_multi_thread` does its workers).
-    pub(crate) fn new_thread_per_core<G: 'static>(
-        config: Config,
-        workers: usize,
-        cpus: Option<Vec<usize>>,
-        hooks: ThreadHooks,
-        enter: impl Fn(Scheduler) -> G + Send + Sync + 'static,
-    ) -> io::Result<Scheduler> {
-        let enter = move |scheduler: &Arc<ThreadPerCore>| enter(Scheduler::ThreadPerCore(scheduler.clone()));
-        Ok(Scheduler::ThreadPerCore(ThreadPerCore::new(
-            config, workers, cpus, hooks, enter,
-        )?))
+        Ok(if per_core {
+            let enter = move |scheduler: &Arc<ThreadPerCore>| enter(Scheduler::ThreadPerCore(scheduler.clone()));
+            Scheduler::ThreadPerCore(ThreadPerCore::new(config, workers, cpus, hooks, enter)?)
+        } else {
+            let enter = move |scheduler: &Arc<MultiThread>| enter(Scheduler::MultiThread(scheduler.clone()));
+            Scheduler::MultiThread(MultiThread::new(config, workers, cpus, hooks, enter)?)
+        })
     }
 
     /// Runs `future` to completion on this thread. The caller has entered the runtime.

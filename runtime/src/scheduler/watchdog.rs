@@ -46,6 +46,12 @@ fn sample_period(threshold: Duration) -> Duration {
     (threshold / 8).max(Duration::from_millis(1))
 }
 
+/// Whether the watchdog also hands an unattended multi-threaded reactor over (see
+/// `MAX_HAND_OFF_PERIOD`).
+fn watches_reactor(threshold: Duration) -> bool {
+    sample_period(threshold) <= MAX_HAND_OFF_PERIOD
+}
+
 /// The longest sample period at which the watchdog also hands an unattended multi-threaded
 /// reactor over (so a long poll leaves the others' I/O waiting 50 ms at most); with a longer one
 /// (a threshold above 200 ms) the worker leaving the reactor wakes a sleeper at once instead.
@@ -98,7 +104,7 @@ impl Watchdog {
             return Ok(None);
         };
         let watched = scheduler.clone();
-        if sample_period(threshold) <= MAX_HAND_OFF_PERIOD {
+        if watches_reactor(threshold) {
             scheduler.watch_reactor();
         }
         let signal = config.signal.unwrap_or_else(default_signal);
@@ -158,6 +164,7 @@ fn watch(scheduler: &Scheduler, threshold: Duration, signal: libc::c_int, on_sta
     let stats = scheduler.stats();
     let bell = &stats.idle_bell;
     let period = sample_period(threshold);
+    let watches_reactor = watches_reactor(threshold);
     let now = Instant::now();
     let mut samples: Vec<Sample> = (stats.workers.iter())
         .map(|worker| Sample {
@@ -179,7 +186,9 @@ fn watch(scheduler: &Scheduler, threshold: Duration, signal: libc::c_int, on_sta
         if quiet && !reporting && !bell.sleep_while_parked(|| stats.all_parked()) || !bell.nap(period) {
             return;
         }
-        reactor_turns = scheduler.hand_off_if_unattended(reactor_turns);
+        if watches_reactor {
+            reactor_turns = scheduler.hand_off_if_unattended(reactor_turns);
+        }
         let unparks_now = unparks();
         quiet = unparks_now == unparks_at_last_sample && stats.all_parked();
         unparks_at_last_sample = unparks_now;

@@ -153,10 +153,10 @@ impl<T> JoinSet<T> {
             queued: AtomicBool::new(false),
         });
         let waker = Waker::from(state.clone());
+        // On the ready list from the start: its first poll registers its waker.
+        waker.wake_by_ref();
         self.slots[index].entry = Some(Entry { handle, waker, state });
         self.len += 1;
-        // On the ready list from the start: its first poll registers its waker.
-        self.slots[index].entry.as_ref().expect("just set").waker.wake_by_ref();
         abort
     }
 
