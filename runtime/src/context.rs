@@ -126,6 +126,21 @@ impl Drop for RuntimeGuard {
     }
 }
 
+/// Runs `f` with this thread not counted as driving a runtime (the current runtime stays
+/// current), so that `f` may call `block_on` (`block_in_place`'s closure), and counts it again
+/// after, also on unwind.
+pub(crate) fn exit_runtime<R>(f: impl FnOnce() -> R) -> R {
+    struct Reenter(bool);
+    impl Drop for Reenter {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|context| context.in_runtime.set(self.0));
+        }
+    }
+    let was_in_runtime = CONTEXT.try_with(|context| context.in_runtime.replace(false));
+    let _reenter = Reenter(was_in_runtime.unwrap_or(false));
+    f()
+}
+
 /// Why [`Handle::try_current`](crate::runtime::Handle::try_current) found no runtime.
 #[derive(Debug)]
 pub struct TryCurrentError {

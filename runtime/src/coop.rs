@@ -61,6 +61,18 @@ impl Drop for CountForcedYields<'_> {
     }
 }
 
+/// Stops counting this thread's forced yields (until the guard of `count_forced_yields_in`
+/// drops): its worker is now another thread's (`block_in_place`), which counts its own.
+pub(crate) fn stop_counting_forced_yields() {
+    FORCED_YIELDS.set(None);
+}
+
+/// Runs `f` with no budget (as outside any poll), restoring the running poll's budget after:
+/// `block_in_place`'s closure may `block_on` futures that do mini's I/O.
+pub(crate) fn unbudgeted<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(UNCONSTRAINED, f)
+}
+
 /// A readiness check refused for want of budget (counted, as tokio counts each one).
 #[cold]
 fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {

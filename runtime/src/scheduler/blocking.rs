@@ -41,6 +41,9 @@ thread_local! {
     /// the job as done only once `run` returns keeps a paused clock from jumping in between,
     /// while the task that awaits the job is not yet woken.
     static FINISHED_JOB: Cell<Option<Arc<dyn JobOwner>>> = const { Cell::new(None) };
+    /// Set on a thread that joined a pool (`count_this_thread`): its place there, given up when
+    /// the thread exits (this thread-local's destructor).
+    static JOINED_POOL: Cell<Option<PoolSeat>> = const { Cell::new(None) };
 }
 
 pub(crate) struct BlockingPool {
@@ -118,6 +121,18 @@ impl BlockingPool {
         self.pool.active.load(Ordering::Acquire) > 0
     }
 
+    /// Counts this thread, which is not one of the pool's, as one of its threads running a job
+    /// until the thread exits: `shutdown` waits for it as for its own (up to its timeout). For a
+    /// multi-threaded worker that gave its core away to block in `block_in_place`.
+    pub(crate) fn count_this_thread(&self) {
+        self.pool.state.lock().threads += 1;
+        let seat = PoolSeat(self.pool.clone());
+        // If this thread is already exiting (no thread-locals left), the closure and the seat in
+        // it are dropped at once: the thread leaves the pool now. A seat held before (none: a
+        // thread gives its core away once) would be given up by the replace.
+        let _ = JOINED_POOL.try_with(move |joined| joined.replace(Some(seat)));
+    }
+
     /// Cancels the queued jobs and waits up to `timeout` (`None`: forever) for the running ones;
     /// a job still running after that is left to its thread, which exits when it returns.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
@@ -171,6 +186,17 @@ impl Pool {
         }
         state.threads -= 1;
         self.exited.notify_all();
+    }
+}
+
+/// A thread's place in a pool that it joined without being one of its threads; leaving it
+/// counts the thread as exited.
+struct PoolSeat(Arc<Pool>);
+
+impl Drop for PoolSeat {
+    fn drop(&mut self) {
+        self.0.state.lock().threads -= 1;
+        self.0.exited.notify_all();
     }
 }
 

@@ -50,6 +50,13 @@ pub(crate) fn run<S: RunsCore, R>(owner: &S, core: &S::Core, worker: usize, f: i
     f()
 }
 
+/// Makes this thread run no core until the enclosing [`run`] returns (it restores what was
+/// there before it): a multi-threaded worker that gave its core to another thread
+/// (`block_in_place`) is no longer one.
+pub(crate) fn leave() {
+    let _ = CURRENT.try_with(|current| current.set(NONE));
+}
+
 /// Calls `f` with `owner`'s core if this thread is running it (inside [`run`] for it), else with
 /// `None`.
 #[inline]

@@ -10,7 +10,7 @@ use super::task_queue::TaskQueue;
 use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use crate::util::shuffle::{self, Choice};
 use parking_lot::Mutex;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -66,6 +66,29 @@ struct Queue {
 thread_local! {
     /// The set whose `run_until` is being polled on this thread, for `spawn_local`.
     static CURRENT: RefCell<Option<Arc<SetScheduler>>> = const { RefCell::new(None) };
+    /// Set while a set runs its tasks on this thread (`run_until`, or the set as a future).
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a `LocalSet` is running its tasks on this thread: then `block_in_place` refuses (as
+/// tokio's does), since blocking would stop every task of the set.
+pub(crate) fn is_driving() -> bool {
+    DRIVING.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Marks this thread as running a set's tasks until dropped.
+struct Driving(bool);
+
+impl Driving {
+    fn enter() -> Driving {
+        Driving(DRIVING.try_with(|driving| driving.replace(true)).unwrap_or(false))
+    }
+}
+
+impl Drop for Driving {
+    fn drop(&mut self) {
+        let _ = DRIVING.try_with(|driving| driving.set(self.0));
+    }
 }
 
 impl LocalSet {
@@ -172,6 +195,7 @@ impl Future for LocalSet {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let _current = CurrentGuard::set(self.scheduler.clone());
+        let _driving = Driving::enter();
         self.register_runner(cx);
         if self.run_tasks(cx) || self.scheduler.owned.counts().0 > 0 {
             Poll::Pending
@@ -334,6 +358,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
             (this.set, Pin::new_unchecked(&mut this.future))
         };
         let _current = CurrentGuard::set(set.scheduler.clone());
+        let _driving = Driving::enter();
         set.register_runner(cx);
         if let Poll::Ready(output) = future.poll(cx) {
             return Poll::Ready(output);

@@ -97,6 +97,22 @@ impl Scheduler {
         })
     }
 
+    /// Readies this thread, on which this runtime is current, to block in `block_in_place`: a
+    /// multi-threaded worker gives its core to a new thread (`hand_off_core`). `Err` if the
+    /// thread runs a scheduler's tasks that cannot move (a current-thread runtime's, a
+    /// thread-per-core worker's, another runtime's), which blocking it would stop.
+    pub(crate) fn prepare_to_block(&self) -> Result<(), ()> {
+        if current_core::running().0.is_null() {
+            // No scheduler runs tasks here (a blocking job, the thread inside a multi-threaded
+            // runtime's `block_on`, a thread of the user's): blocking stops nothing.
+            return Ok(());
+        }
+        match self {
+            Scheduler::MultiThread(scheduler) if scheduler.hand_off_core() => Ok(()),
+            _ => Err(()),
+        }
+    }
+
     /// Runs `future` to completion on this thread. The caller has entered the runtime.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         each_flavor!(self, scheduler => scheduler.block_on(future))

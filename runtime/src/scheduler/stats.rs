@@ -9,6 +9,11 @@
 //! each counter whole, possibly a moment late. Each worker's stats sit on cache lines of their
 //! own, so that one worker's writes do not slow another's.
 //!
+//! A multi-threaded worker whose task calls `block_in_place` hands its core, and with it these
+//! stats, to a new thread in the middle of that poll: it ends the poll's record itself
+//! ([`WorkerStats::hand_over_poll`]), and the old thread's own end of the poll then finds the
+//! record moved on and writes nothing, so the one-writer rule holds across the hand-over.
+//!
 //! # What a poll costs
 //!
 //! `poll_seq` counts polls twice: it becomes odd when a poll starts and even when it ends, so
@@ -178,14 +183,18 @@ impl WorkerStats {
         header.trace.polled(self.coarse_now.load(Relaxed));
         let seq = self.start_poll(Some(NonNull::from(header)));
         match &self.histogram {
-            None => task.run(),
+            None => {
+                task.run();
+                self.end_poll(seq);
+            }
             Some(histogram) => {
                 let started = ticks::now();
                 task.run();
-                histogram.record(ticks::now().saturating_sub(started));
+                if self.end_poll(seq) {
+                    histogram.record(ticks::now().saturating_sub(started));
+                }
             }
         }
-        self.end_poll(seq);
     }
 
     /// Marks a poll of `task` (or of the `block_on` future: `None`) as running; returns what
@@ -201,9 +210,27 @@ impl WorkerStats {
         seq | 1
     }
 
+    /// Ends the poll that `start_poll` numbered `seq`; returns `false`, writing nothing, if
+    /// `hand_over_poll` ended it already (this thread is no longer the worker's).
     #[inline(always)]
-    pub(crate) fn end_poll(&self, seq: u64) {
-        self.poll_seq.store(seq + 1, Release);
+    pub(crate) fn end_poll(&self, seq: u64) -> bool {
+        // After `hand_over_poll` the sequence only grows (the new thread's polls), so it never
+        // reads `seq` again here.
+        let still_ours = self.poll_seq.load(Relaxed) == seq;
+        if still_ours {
+            self.poll_seq.store(seq + 1, Release);
+        }
+        still_ours
+    }
+
+    /// Called on the worker's thread, inside a poll, just before it hands the worker to another
+    /// thread (`block_in_place`): ends that poll's record now, as the other thread will start
+    /// its own polls on it.
+    pub(crate) fn hand_over_poll(&self) {
+        let seq = self.poll_seq.load(Relaxed);
+        if seq & 1 == 1 {
+            self.poll_seq.store(seq + 1, Release);
+        }
     }
 
     // What the watchdog reads.

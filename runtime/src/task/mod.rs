@@ -31,6 +31,7 @@
 //!    `COMPLETE` is set: then it reads the output instead), writes, and sets it again (this fails
 //!    if the task completed meanwhile: then it empties the field and reads the output).
 
+mod block_in_place;
 mod builder;
 pub(crate) mod current;
 mod harness;
@@ -51,6 +52,7 @@ mod yield_now;
 
 pub use crate::coop::{consume_budget, unconstrained, Unconstrained};
 pub use crate::scheduler::local_set::{LocalEnterGuard, LocalSet, RunUntil};
+pub use block_in_place::block_in_place;
 pub use builder::Builder;
 pub use current::{id, try_id};
 pub use identity::Id;
@@ -63,4 +65,4 @@ pub(crate) use schedule::{new_task, Notified, Schedule, Task};
 pub(crate) use spawn::spawn_blocking_on;
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;
-pub(crate) use yield_now::{has_deferred, wake_deferred, DeferScope};
+pub(crate) use yield_now::{has_deferred, stop_deferring, wake_deferred, DeferScope};

@@ -96,6 +96,14 @@ impl Drop for DeferScope {
     }
 }
 
+/// Ends deferring on this thread (until the enclosing [`DeferScope`] drops): the tasks deferred
+/// are woken, and later yields here wake at once. For a worker that stops running tasks in the
+/// middle of a poll (`block_in_place`): the closure may `block_on` a future that yields.
+pub(crate) fn stop_deferring() {
+    let left = DEFERRED.try_with(|deferred| deferred.take()).ok().flatten();
+    crate::util::wake_all::wake_all(left.into_iter().flatten());
+}
+
 /// Whether tasks on this thread wait for the next turn of the reactor.
 pub(crate) fn has_deferred() -> bool {
     DEFERRED

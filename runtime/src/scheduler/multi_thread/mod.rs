@@ -56,7 +56,7 @@ use self::park::Parker;
 use super::blocking::JobOwner;
 use super::inject::Inject;
 use super::stats::SchedulerStats;
-use super::{Config, Drivers};
+use super::{Config, Drivers, ThreadHooks};
 use crate::loom::AtomicU64;
 use crate::reactor::Driver;
 use crate::task::OwnedTasks;
@@ -108,8 +108,17 @@ pub(crate) struct MultiThread {
     pub(crate) stats: SchedulerStats,
     /// Each worker's `Shuffle` (empty with shuffle off), for `Handle::schedule_hash`.
     pub(super) shuffles: Box<[Arc<Shuffle>]>,
+    /// How a worker thread starts: its name and callbacks, the CPU of each worker (if pinned),
+    /// and what it enters first; kept for the threads `block_in_place` starts.
+    hooks: ThreadHooks,
+    cpus: Option<Vec<usize>>,
+    enter: EnterWorker,
     config: Config,
 }
+
+/// What a worker thread calls first, keeping what it returns (its hold on the thread's
+/// context) until it exits.
+type EnterWorker = Box<dyn Fn(&Arc<MultiThread>) -> Box<dyn std::any::Any> + Send + Sync>;
 
 struct Remote {
     steal: queue::Steal<Arc<MultiThread>>,

@@ -1,7 +1,8 @@
 //! The workers: starting them (`MultiThread::new`), queueing a task on the worker that runs
 //! the waker (`schedule_local`: its LIFO slot or its queue), and one worker thread's
-//! `WorkerCore` (what only it touches) and its loop: run local tasks, steal, park. See `mod.rs`
-//! for the queues and the parking protocol.
+//! `WorkerCore` (what only it touches) and its loop: run local tasks, steal, park; and
+//! `block_in_place`'s hand-over of a core to a new thread. See `mod.rs` for the queues and the
+//! parking protocol.
 
 use super::idle::Idle;
 use super::park::Parker;
@@ -13,12 +14,12 @@ use crate::scheduler::inject::Inject;
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
 use crate::scheduler::{Config, Drivers, ThreadHooks, WorkerStarts};
 use crate::task::{
-    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
+    has_deferred, new_task, stop_deferring, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
 };
 use crate::util::rng::Rng;
 use crate::util::shuffle::{self, Choice, Shuffle};
 use parking_lot::Mutex;
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::future::Future;
 use std::io;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -55,8 +56,9 @@ pub(crate) struct WorkerCore {
 }
 
 /// The worker's core, as its thread holds it (and `current_core` points at it): borrowed only
-/// for short, non-reentrant steps, never while a task runs.
-pub(crate) type CoreCell = RefCell<Box<WorkerCore>>;
+/// for short, non-reentrant steps, never while a task runs. Empty once `block_in_place` gave it
+/// to another thread (in a task's poll; the thread then stops when that poll returns).
+pub(crate) type CoreCell = RefCell<Option<Box<WorkerCore>>>;
 
 impl WorkerCore {
     pub(super) fn new(
@@ -93,26 +95,27 @@ struct Worker<'a> {
     core: CoreCell,
 }
 
-/// The body of a worker thread (the caller has entered the runtime).
+/// The body of a worker thread (the caller has entered the runtime), until shutdown or until
+/// it gives its core away (`block_in_place`).
 pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
     let stats = &handle.stats.workers[core.index];
     let _forced_yields = stats.drive_on_this_thread();
-    core.busy = Some(stats.unparked(&handle.stats.idle_bell));
+    if core.busy.is_none() {
+        // A core handed over by `block_in_place` is in the middle of a busy stretch already.
+        core.busy = Some(stats.unparked(&handle.stats.idle_bell));
+    }
+    let (shuffle, index) = (core.shuffle.clone(), core.index);
     let worker = Worker {
         handle: &handle,
         stats,
-        core: RefCell::new(core),
-    };
-    let (shuffle, index) = {
-        let core = worker.core.borrow();
-        (core.shuffle.clone(), core.index)
+        core: RefCell::new(Some(core)),
     };
     let _shuffle = shuffle.as_ref().map(shuffle::enter);
     current_core::run(&*handle, &worker.core, index, || {
         let _defer = DeferScope::enter();
         worker.run();
     });
-    let busy = worker.core.borrow().busy;
+    let busy = worker.core.borrow().as_ref().and_then(|core| core.busy);
     if let Some(busy) = busy {
         stats.parking(&busy);
     }
@@ -164,20 +167,16 @@ impl MultiThread {
             drivers,
             stats: SchedulerStats::new(workers, config.poll_time_histogram),
             shuffles,
+            hooks,
+            cpus,
+            enter: Box::new(move |handle| Box::new(enter(handle))),
             config,
         });
-        let enter = Arc::new(enter);
         let starts = WorkerStarts::new();
         for core in cores {
-            let (worker_handle, enter, start) = (handle.clone(), enter.clone(), starts.reporter());
-            let cpu = cpus.as_ref().map(|cpus| cpus[core.index]);
-            let body = move || {
-                if start(cpu) {
-                    let _entered = enter(&worker_handle);
-                    run(worker_handle, core);
-                }
-            };
-            if let Err(error) = hooks.spawn(body).map(|thread| handle.threads.lock().push(thread)) {
+            let (index, start) = (core.index, starts.reporter());
+            let started = handle.start_worker(index, move || Some(core), start);
+            if let Err(error) = started.map(|thread| handle.threads.lock().push(thread)) {
                 // Stop the workers already started before reporting.
                 handle.shutdown(None);
                 return Err(error);
@@ -189,6 +188,97 @@ impl MultiThread {
         }
         Ok(handle)
     }
+
+    /// Starts a thread for worker `index`: once `start(cpu)` (which pins it, if the workers are
+    /// pinned) says it may, it takes the worker's core from `core` and runs it.
+    fn start_worker(
+        self: &Arc<Self>,
+        index: usize,
+        core: impl FnOnce() -> Option<Box<WorkerCore>> + Send + 'static,
+        start: impl FnOnce(Option<usize>) -> bool + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<()>> {
+        let handle = self.clone();
+        let cpu = self.cpus.as_ref().map(|cpus| cpus[index]);
+        self.hooks.spawn(move || {
+            if start(cpu) {
+                if let Some(core) = core() {
+                    let _entered = (handle.enter)(&handle);
+                    run(handle, core);
+                }
+            }
+        })
+    }
+
+    /// `block_in_place` on this thread: if it is one of our workers, inside a task's poll, gives
+    /// its core (its queues, its LIFO slot) to a new worker thread, so that the tasks queued
+    /// there run on while this thread blocks. This thread then stops being a worker: it finishes
+    /// the poll (the blocking closure runs in it) and exits; until it exits it counts as a
+    /// blocking-pool thread, which shutdown waits for as for a blocking job.
+    ///
+    /// Returns whether this thread runs one of our cores (or ran one, and gave it away already).
+    /// If the core cannot move (shutdown has begun, no thread could start, the call came from a
+    /// waker rather than a task), the closure simply blocks this worker.
+    pub(crate) fn hand_off_core(self: &Arc<Self>) -> bool {
+        current_core::with(&**self, |cell| {
+            let Some(cell) = cell else { return false };
+            if crate::coop::current_task().is_some() {
+                if let Ok(mut core) = cell.try_borrow_mut() {
+                    self.hand_off(&mut core);
+                }
+            }
+            true
+        })
+    }
+
+    /// Moves the core in `slot` (this thread's) to a new thread; see `hand_off_core`.
+    fn hand_off(self: &Arc<Self>, slot: &mut Option<Box<WorkerCore>>) {
+        // Under the lock of the thread list, so that a shutdown either has not begun (and will
+        // join the new thread) or is seen here.
+        let mut threads = self.threads.lock();
+        if self.is_shutdown() {
+            return;
+        }
+        let Some(mut core) = slot.take() else { return };
+        let index = core.index;
+        let stats = &self.stats.workers[index];
+        // The LIFO slot's task cannot be stolen: queue it where idle workers may take it while
+        // the new thread starts.
+        if let Some(task) = core.lifo_slot.take() {
+            if core.run_queue.push_back_or_overflow(task, &self.inject) {
+                stats.overflowed();
+            }
+        }
+        // From here the worker's stats are the new thread's to write (`stats.rs`).
+        stats.hand_over_poll();
+        // The core travels through a shared slot, so that it comes back if no thread starts.
+        let passed = Arc::new(Mutex::new(Some(core)));
+        let taken = passed.clone();
+        let pin = |cpu: Option<usize>| {
+            // Best effort: the worker's CPU was checked when the runtime was built.
+            if let Some(cpu) = cpu {
+                let _ = crate::sys::affinity::pin_current_thread(cpu);
+            }
+            true
+        };
+        match self.start_worker(index, move || taken.lock().take(), pin) {
+            Ok(thread) => {
+                let this_thread = std::thread::current().id();
+                // This thread is joined as a blocking one now; drop the handles of the threads
+                // that gave their cores away and have exited since.
+                threads.retain(|thread| thread.thread().id() != this_thread && !thread.is_finished());
+                threads.push(thread);
+                self.drivers.blocking.count_this_thread();
+                current_core::leave();
+                crate::coop::stop_counting_forced_yields();
+                drop(threads);
+                // Yields on this thread were waiting for its next turn of the reactor, which
+                // will not come: wake them now, and let later ones wake at once.
+                stop_deferring();
+            }
+            Err(_) => *slot = passed.lock().take(),
+        }
+    }
+
 
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: SpawnSite) -> JoinHandle<F::Output>
     where
@@ -242,7 +332,10 @@ pub(super) fn schedule_local(
         let Some(Ok(mut core)) = core.map(RefCell::try_borrow_mut) else {
             return Err(task);
         };
-        Ok(queue_on_core(handle, &mut core, task, is_yield))
+        match core.as_deref_mut() {
+            Some(core) => Ok(queue_on_core(handle, core, task, is_yield)),
+            None => Err(task),
+        }
     });
     match notify {
         Ok(true) => handle.notify_parked(),
@@ -290,16 +383,31 @@ impl Worker<'_> {
         while !self.handle.is_shutdown() {
             let next = self.next_task().or_else(|| self.steal_work());
             match next {
-                Some(task) => self.run_task(task),
+                Some(task) => {
+                    if !self.run_task(task) {
+                        // The core went to another thread; this one's poll is done: stop.
+                        return;
+                    }
+                }
                 None => self.park(),
             }
         }
     }
 
-    fn run_task(&self, task: Notified<Arc<MultiThread>>) {
+    /// The core, which this thread has outside a task's poll (only a poll can give it away).
+    fn core(&self) -> RefMut<'_, WorkerCore> {
+        RefMut::map(self.core.borrow_mut(), |core| {
+            core.as_deref_mut()
+                .expect("a worker has its core outside a task's poll")
+        })
+    }
+
+    /// Runs `task`, then up to `MAX_LIFO_POLLS` from the LIFO slot; `false` if one of the polls
+    /// gave the core away (`block_in_place`).
+    fn run_task(&self, task: Notified<Arc<MultiThread>>) -> bool {
         let handle = self.handle;
         let was_last_searcher = {
-            let mut core = self.core.borrow_mut();
+            let mut core = self.core();
             std::mem::take(&mut core.is_searching) && handle.idle.transition_worker_from_searching()
         };
         if was_last_searcher {
@@ -307,36 +415,46 @@ impl Worker<'_> {
             handle.notify_parked();
         }
         self.stats.run(task);
-        self.count_poll();
+        if !self.count_poll() {
+            return false;
+        }
         for _ in 0..MAX_LIFO_POLLS {
-            let Some(task) = self.core.borrow_mut().lifo_slot.take() else {
-                return;
+            let Some(task) = self.core().lifo_slot.take() else {
+                return true;
             };
             self.stats.run(task);
-            self.count_poll();
+            if !self.count_poll() {
+                return false;
+            }
         }
-        let mut core = self.core.borrow_mut();
+        let mut core = self.core();
         if let Some(task) = core.lifo_slot.take() {
             if core.run_queue.push_back_or_overflow(task, &handle.inject) {
                 self.stats.overflowed();
             }
         }
+        true
     }
 
-    /// Every `event_interval` polls, checks the reactor without blocking (if no other worker
-    /// is using it), so that busy workers still serve sockets and timers.
-    fn count_poll(&self) {
+    /// After a poll: every `event_interval` polls, checks the reactor without blocking (if no
+    /// other worker is using it), so that busy workers still serve sockets and timers. `false`,
+    /// doing nothing, if the poll gave the core away.
+    fn count_poll(&self) -> bool {
         let handle = self.handle;
         {
             let mut core = self.core.borrow_mut();
+            let Some(core) = core.as_deref_mut() else {
+                return false;
+            };
             core.polls_since_io += 1;
             if core.polls_since_io < handle.config.event_interval {
-                return;
+                return true;
             }
             core.polls_since_io = 0;
             self.stats.periodic_update(core.local_schedules);
         }
         self.turn_without_blocking();
+        true
     }
 
     /// Checks the reactor and the timers without blocking (if no other worker is using the
@@ -357,7 +475,7 @@ impl Worker<'_> {
     /// tasks already queued, so they are not starved either).
     fn next_task(&self) -> Option<Notified<Arc<MultiThread>>> {
         let handle = self.handle;
-        let mut core = self.core.borrow_mut();
+        let mut core = self.core();
         core.until_inject_first -= 1;
         if core.until_inject_first == 0 {
             let interval = handle.config.global_queue_interval;
@@ -382,7 +500,7 @@ impl Worker<'_> {
     /// worker's queue, trying each once from a random one, then `inject`.
     fn steal_work(&self) -> Option<Notified<Arc<MultiThread>>> {
         let handle = self.handle;
-        let mut core = self.core.borrow_mut();
+        let mut core = self.core();
         if !core.is_searching {
             if !handle.idle.transition_worker_to_searching() {
                 return None;
@@ -412,12 +530,12 @@ impl Worker<'_> {
     fn park(&self) {
         if has_deferred() {
             // Tasks that yielded are runnable once the reactor has been looked at: no sleep.
-            self.core.borrow_mut().polls_since_io = 0;
+            self.core().polls_since_io = 0;
             return self.turn_without_blocking();
         }
         let handle = self.handle;
         let index = {
-            let mut core = self.core.borrow_mut();
+            let mut core = self.core();
             if core.has_tasks() {
                 return;
             }
@@ -438,7 +556,7 @@ impl Worker<'_> {
         let mut held_driver;
         loop {
             held_driver = self.park_once(index);
-            let mut core = self.core.borrow_mut();
+            let mut core = self.core();
             if core.has_tasks() {
                 // Woken by events (or timers) it fired itself; a notifier may also have chosen it
                 // meanwhile, and then counted it as searching.
@@ -455,7 +573,7 @@ impl Worker<'_> {
                 break;
             }
         }
-        let mut core = self.core.borrow_mut();
+        let mut core = self.core();
         core.is_parked = false;
         core.busy = Some(self.stats.unparked(&handle.stats.idle_bell));
         let hand_off = held_driver
