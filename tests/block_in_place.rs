@@ -63,7 +63,10 @@ fn the_workers_other_tasks_run_while_it_blocks() {
         });
         assert_eq!(echoed, b"ping");
         assert!(blocked_thread, "the closure runs on the thread of the task that called");
-        assert_eq!(blocking_threads, 1, "the thread that blocks counts as a blocking thread");
+        assert_eq!(
+            blocking_threads, 1,
+            "the thread that blocks counts as a blocking thread"
+        );
         assert_eq!(rt.metrics().num_workers(), 1);
     });
 }
@@ -261,8 +264,12 @@ fn the_closure_runs_in_place_where_no_scheduler_runs_tasks() {
             assert_eq!(block_in_place(|| 2), 2, "{flavor}: after `Runtime::enter`");
         }
         let rt = multi_thread(2);
-        let on_block_on_thread = rt.block_on(async { block_in_place(|| Handle::current().block_on(echo_round_trip())) });
-        assert_eq!(on_block_on_thread, b"ping", "on the multi-threaded runtime's block_on thread");
+        let on_block_on_thread =
+            rt.block_on(async { block_in_place(|| Handle::current().block_on(echo_round_trip())) });
+        assert_eq!(
+            on_block_on_thread, b"ping",
+            "on the multi-threaded runtime's block_on thread"
+        );
     });
 }
 
@@ -305,9 +312,8 @@ fn a_local_set_refuses_on_every_flavor() {
                 rt.block_on(local.run_until(async { block_in_place(|| ()) }))
             }));
             assert_refused(in_run_until.unwrap_err(), flavor);
-            let in_local_task = rt.block_on(local.run_until(async {
-                mini::task::spawn_local(async { block_in_place(|| ()) }).await
-            }));
+            let in_local_task =
+                rt.block_on(local.run_until(async { mini::task::spawn_local(async { block_in_place(|| ()) }).await }));
             assert_refused(in_local_task.unwrap_err().into_panic(), flavor);
         }
     });

@@ -14,7 +14,8 @@ use crate::scheduler::inject::Inject;
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
 use crate::scheduler::{Config, Drivers, ThreadHooks, WorkerStarts};
 use crate::task::{
-    has_deferred, new_task, stop_deferring, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
+    has_deferred, new_task, stop_deferring, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule,
+    SpawnSite, Task,
 };
 use crate::util::rng::Rng;
 use crate::util::shuffle::{self, Choice, Shuffle};
@@ -278,7 +279,6 @@ impl MultiThread {
             Err(_) => *slot = passed.lock().take(),
         }
     }
-
 
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: SpawnSite) -> JoinHandle<F::Output>
     where
