@@ -3,7 +3,7 @@
 //! model-checked.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 /// A mutex and condition variable with `std`'s API, for threads that sleep (worker parking).
 #[cfg(loom)]
 pub(crate) use loom::sync::{Condvar, Mutex as StdMutex};
@@ -11,7 +11,7 @@ pub(crate) use loom::sync::{Condvar, Mutex as StdMutex};
 #[cfg(not(loom))]
 pub(crate) use parking_lot::Mutex;
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 /// A mutex and condition variable with `std`'s API, for threads that sleep (worker parking).
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex as StdMutex};

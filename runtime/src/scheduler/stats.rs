@@ -27,7 +27,7 @@ use crate::task::{trace, Header, Notified};
 use crate::util::ticks;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::time::Duration;
 
 /// How the opt-in poll-time histogram is bucketed: `buckets` buckets on a log scale, the first
@@ -73,13 +73,15 @@ impl HistogramConfig {
 #[repr(align(128))]
 pub(crate) struct WorkerStats {
     /// Twice the polls started (of tasks and of a `block_on` future), plus one while a poll runs.
-    poll_seq: AtomicU64,
+    /// This and `running` are loom's atomics under `--cfg loom`: their change of writer at a
+    /// `block_in_place` hand-over is model-checked (`multi_thread/loom_models.rs`).
+    poll_seq: crate::loom::AtomicU64,
     /// Polls of a current-thread runtime's `block_on` future (not tasks, so not in the metric
     /// `worker_poll_count`).
     block_on_polls: AtomicU64,
     /// The header of the task whose poll is running (while `poll_seq` is odd); null for the
     /// `block_on` future of a current-thread runtime.
-    running: AtomicPtr<Header>,
+    running: crate::loom::AtomicPtr<Header>,
     local_schedule_count: AtomicU64,
     park_count: AtomicU64,
     unpark_count: AtomicU64,
@@ -144,9 +146,9 @@ fn bump(counter: &AtomicU64, n: u64) {
 impl WorkerStats {
     pub(crate) fn new(histogram: Option<HistogramConfig>) -> WorkerStats {
         WorkerStats {
-            poll_seq: AtomicU64::new(0),
+            poll_seq: crate::loom::AtomicU64::new(0),
             block_on_polls: AtomicU64::new(0),
-            running: AtomicPtr::new(ptr::null_mut()),
+            running: crate::loom::AtomicPtr::new(ptr::null_mut()),
             local_schedule_count: AtomicU64::new(0),
             park_count: AtomicU64::new(0),
             unpark_count: AtomicU64::new(0),

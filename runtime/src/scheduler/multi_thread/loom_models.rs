@@ -1,6 +1,7 @@
 //! loom models of the multi-threaded scheduler's lock-free parts: the local queue (push, pop,
-//! steal and overflow racing each other) and the parking protocol (a task queued while the
-//! worker goes to sleep is never left behind).
+//! steal and overflow racing each other), the parking protocol (a task queued while the
+//! worker goes to sleep is never left behind) and the worker stats' change of writer when
+//! `block_in_place` hands a worker to a new thread.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p mini-runtime --release --lib loom`.
 
@@ -9,6 +10,7 @@ use super::park::Parker;
 use super::queue;
 use crate::reactor::Reactor;
 use crate::scheduler::inject::Inject;
+use crate::scheduler::stats::WorkerStats;
 use crate::task::{new_task, Notified, Schedule, Task};
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::Arc;
@@ -176,5 +178,37 @@ fn loom_task_pushed_while_the_worker_parks_is_run() {
         }
         spawner.join().unwrap();
         assert_eq!(ran.load(SeqCst), 1);
+    });
+}
+
+/// `block_in_place` inside a poll: the old thread ends the poll's record and starts a new thread
+/// for the worker, which polls while the old thread's own end of that poll runs, and a watchdog
+/// samples meanwhile. The old end writes nothing, the sequence never goes back, and the new
+/// thread's poll is counted.
+#[test]
+fn loom_stats_hand_over_keeps_one_writer() {
+    loom::model(|| {
+        let stats = Arc::new(WorkerStats::new(None));
+        let handed_over = stats.start_poll(None);
+        stats.hand_over_poll();
+        let new_worker = {
+            let stats = stats.clone();
+            thread::spawn(move || {
+                let seq = stats.start_poll(None);
+                assert!(stats.end_poll(seq), "the new thread's poll is its own");
+            })
+        };
+        let watchdog = {
+            let stats = stats.clone();
+            thread::spawn(move || {
+                let first = stats.poll_seq();
+                let second = stats.poll_seq();
+                assert!(second >= first, "the poll sequence went back: {first} then {second}");
+            })
+        };
+        assert!(!stats.end_poll(handed_over), "the handed-over poll ends once");
+        new_worker.join().unwrap();
+        watchdog.join().unwrap();
+        assert_eq!(stats.poll_seq(), 4, "two polls, both ended");
     });
 }
