@@ -4,8 +4,9 @@
 //! A connection whose socket is always ready (a fast client, a pipelined stream) would otherwise
 //! loop inside one poll forever, starving every other task on its worker. The scheduler gives
 //! each poll a budget of 128 (as tokio does); each readiness check spends one; once it is
-//! spent, readiness checks return `Pending` after waking the task, which goes to the back of the
-//! run queue. Every check spends, whether or not the fd turns out ready: a task that keeps
+//! spent, readiness checks return `Pending` after deferring the task (`defer.rs`: it runs again
+//! once the scheduler has looked at the reactor, behind the tasks that finds ready, as in tokio).
+//! Every check spends, whether or not the fd turns out ready: a task that keeps
 //! polling fds that are not ready returns `Pending` anyway. Outside a scheduled poll (a
 //! `block_on` future, a foreign executor) there is no budget and nothing yields.
 
@@ -73,10 +74,12 @@ pub(crate) fn unbudgeted<R>(f: impl FnOnce() -> R) -> R {
     with_budget(UNCONSTRAINED, f)
 }
 
-/// A readiness check refused for want of budget (counted, as tokio counts each one).
+/// A readiness check refused for want of budget (counted, as tokio counts each one). The task is
+/// deferred as a yielding one is (`defer.rs`, as in tokio): it runs again once the reactor has
+/// been looked at, so an always-ready socket does not keep other sockets waiting.
 #[cold]
 fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
-    cx.waker().wake_by_ref();
+    crate::defer::defer(cx.waker());
     if let Some(counter) = FORCED_YIELDS.get() {
         // SAFETY: the guard that stored the pointer borrows the counter, and is still alive:
         // it restores the previous pointer when dropped. Only this thread writes the counter.

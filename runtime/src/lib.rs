@@ -21,6 +21,7 @@
 
 mod context;
 mod coop;
+mod defer;
 mod loom;
 mod reactor;
 mod scheduler;

@@ -41,11 +41,10 @@ use super::current_core::{self, RunsCore};
 use super::inject::Inject;
 use super::stats::{BusyClock, SchedulerStats, WorkerStats};
 use super::{Config, Drivers};
+use crate::defer::{has_deferred, wake_deferred, DeferScope};
 use crate::loom::{fence, AtomicBool};
 use crate::reactor::Driver;
-use crate::task::{
-    has_deferred, new_task, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task,
-};
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use crate::time::timers::{TimerDriver, Timers};
 use crate::util::shuffle::{self, Choice, Shuffle};
 use crate::util::thread_id;

@@ -65,4 +65,3 @@ pub(crate) use schedule::{new_task, Notified, Schedule, Task};
 pub(crate) use spawn::spawn_blocking_on;
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use yield_now::yield_now;
-pub(crate) use yield_now::{has_deferred, stop_deferring, wake_deferred, DeferScope};

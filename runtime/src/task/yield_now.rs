@@ -1,24 +1,14 @@
 //! `yield_now`: give the other queued tasks (and the reactor) a turn.
 //!
-//! A task that yields on a thread where a scheduler runs is *deferred*, as in tokio: its waker
-//! waits in this thread's deferred list until the scheduler has next looked at the reactor
-//! (and fired due timers), and is woken then. So a task that yields in a loop delays I/O by at
-//! most one turn of the reactor, not by the `event_interval` polls between two of the
-//! scheduler's own looks. The schedulers drive the list: [`DeferScope`] while they run tasks on
-//! a thread, [`wake_deferred`] after each turn of the reactor, and [`has_deferred`] before they
-//! would park (then they turn the reactor without blocking instead). Elsewhere (the
-//! multi-threaded runtime's `block_on` thread, a foreign executor) a yield wakes at once.
+//! A task that yields on a thread where a scheduler runs is *deferred* (`defer.rs`), as in
+//! tokio: it is woken once the scheduler has next looked at the reactor, so a task that yields
+//! in a loop delays I/O by at most one turn of the reactor. Elsewhere (the multi-threaded
+//! runtime's `block_on` thread, a foreign executor) a yield wakes at once.
 
-use std::cell::RefCell;
+use crate::defer::defer;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
-
-thread_local! {
-    /// The wakers of the tasks that yielded on this thread since the scheduler running here
-    /// last turned the reactor; `None` while no scheduler runs tasks on this thread.
-    static DEFERRED: RefCell<Option<Vec<Waker>>> = const { RefCell::new(None) };
-}
+use std::task::{Context, Poll};
 
 /// Lets every task queued before this one run, and the runtime look at the reactor, then
 /// resumes.
@@ -54,81 +44,4 @@ impl Future for YieldNow {
         defer(cx.waker());
         Poll::Pending
     }
-}
-
-/// Wakes `waker` after the scheduler running on this thread next turns the reactor, or now if
-/// none runs here.
-fn defer(waker: &Waker) {
-    let deferred = DEFERRED.try_with(|deferred| match deferred.borrow_mut().as_mut() {
-        Some(list) => {
-            list.push(waker.clone());
-            true
-        }
-        None => false,
-    });
-    if deferred != Ok(true) {
-        waker.wake_by_ref();
-    }
-}
-
-/// While alive, yields on this thread are deferred to the scheduler that made it. On drop (the
-/// scheduler stops running tasks here, by return or unwind) the tasks still deferred are
-/// woken, so none is stranded, and the previous scope (if any) is back.
-pub(crate) struct DeferScope {
-    previous: Option<Vec<Waker>>,
-}
-
-impl DeferScope {
-    pub(crate) fn enter() -> DeferScope {
-        let previous = DEFERRED
-            .try_with(|deferred| deferred.replace(Some(Vec::new())))
-            .ok()
-            .flatten();
-        DeferScope { previous }
-    }
-}
-
-impl Drop for DeferScope {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        let left = DEFERRED.try_with(|deferred| deferred.replace(previous)).ok().flatten();
-        crate::util::wake_all::wake_all(left.into_iter().flatten());
-    }
-}
-
-/// Ends deferring on this thread (until the enclosing [`DeferScope`] drops): the tasks deferred
-/// are woken, and later yields here wake at once. For a worker that stops running tasks in the
-/// middle of a poll (`block_in_place`): the closure may `block_on` a future that yields.
-pub(crate) fn stop_deferring() {
-    let left = DEFERRED.try_with(|deferred| deferred.take()).ok().flatten();
-    crate::util::wake_all::wake_all(left.into_iter().flatten());
-}
-
-/// Whether tasks on this thread wait for the next turn of the reactor.
-pub(crate) fn has_deferred() -> bool {
-    DEFERRED
-        .try_with(|deferred| deferred.borrow().as_ref().is_some_and(|list| !list.is_empty()))
-        .unwrap_or(false)
-}
-
-/// Wakes the tasks deferred on this thread (after a turn of the reactor). The list's storage is
-/// kept for the next round; wakers run outside the thread-local's borrow (a waker may yield
-/// again, or drop a task that does).
-pub(crate) fn wake_deferred() {
-    let taken = DEFERRED.try_with(|deferred| match deferred.borrow_mut().as_mut() {
-        Some(list) if !list.is_empty() => Some(std::mem::take(list)),
-        // Nothing deferred (every turn, mostly): the list keeps its storage.
-        _ => None,
-    });
-    let Ok(Some(mut wakers)) = taken else { return };
-    crate::util::wake_all::wake_all(wakers.drain(..));
-    // Give the storage back unless the wakers deferred more meanwhile (after a waker's panic,
-    // raised again above once all are woken, it is simply dropped).
-    let _ = DEFERRED.try_with(|deferred| {
-        if let Some(list) = deferred.borrow_mut().as_mut() {
-            if list.is_empty() {
-                *list = wakers;
-            }
-        }
-    });
 }

@@ -8,15 +8,13 @@ use super::idle::Idle;
 use super::park::Parker;
 use super::queue;
 use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
+use crate::defer::{has_deferred, stop_deferring, wake_deferred, DeferScope};
 use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
 use crate::scheduler::{Config, Drivers, ThreadHooks, WorkerStarts};
-use crate::task::{
-    has_deferred, new_task, stop_deferring, wake_deferred, DeferScope, JoinHandle, Notified, OwnedTasks, Schedule,
-    SpawnSite, Task,
-};
+use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use crate::util::rng::Rng;
 use crate::util::shuffle::{self, Choice, Shuffle};
 use parking_lot::Mutex;
