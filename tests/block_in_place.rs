@@ -318,3 +318,162 @@ fn a_local_set_refuses_on_every_flavor() {
         }
     });
 }
+
+/// The thread that blocks counts as a blocking thread, but not against `max_blocking_threads`:
+/// with a bound of one, a `spawn_blocking` job awaited from inside the closure still gets a
+/// thread (it would wait for ever if the blocked thread took the only place).
+#[test]
+fn a_blocked_thread_does_not_take_a_blocking_pool_place() {
+    with_timeout(|| {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let sum = rt.block_on(async {
+            mini::spawn(async {
+                block_in_place(|| {
+                    Handle::current().block_on(async { mini::task::spawn_blocking(|| 40 + 2).await.unwrap() })
+                })
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(sum, 42);
+    });
+}
+
+/// On the thread inside `block_on`, the closure's own `Handle::block_on` parks the same thread:
+/// a wake of the outer `block_on` that comes meanwhile (here, the task it joins ends) must not be
+/// taken by the inner one's park, or the outer one sleeps for ever.
+#[test]
+fn a_nested_block_on_does_not_take_the_outer_ones_wake_up() {
+    with_timeout(|| {
+        let rt = multi_thread(1);
+        rt.block_on(async {
+            let (go_tx, go) = futures::channel::oneshot::channel::<()>();
+            let joined = mini::spawn(async move { go.await.unwrap() });
+            let finished = Arc::new(AtomicBool::new(false));
+            let waiter = {
+                let finished = finished.clone();
+                mini::spawn(async move {
+                    joined.await.unwrap();
+                    finished.store(true, SeqCst);
+                })
+            };
+            let outer = async {
+                block_in_place(|| {
+                    Handle::current().block_on(async {
+                        // The joined task ends (waking the outer future's waker) while this inner
+                        // `block_on` waits.
+                        go_tx.send(()).unwrap();
+                        while !finished.load(SeqCst) {
+                            mini::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    })
+                })
+            };
+            futures::join!(waiter, outer).0.unwrap();
+        });
+    });
+}
+
+/// A task may drop the runtime it runs on inside the closure: the shutdown does not wait for the
+/// thread doing it (before the fix it waited for its own place in the blocking pool).
+#[test]
+fn the_closure_may_drop_the_runtime() {
+    with_timeout(|| {
+        let rt = multi_thread(2);
+        let handle = rt.handle().clone();
+        let shared = Arc::new(std::sync::Mutex::new(Some(rt)));
+        let (dropped_tx, dropped) = mpsc::channel();
+        handle.spawn({
+            let shared = shared.clone();
+            async move {
+                block_in_place(|| {
+                    drop(shared.lock().unwrap().take());
+                    dropped_tx.send(()).unwrap();
+                });
+            }
+        });
+        dropped
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the runtime dropped from the closure");
+    });
+}
+
+/// The worker is found by the thread, not by the current runtime: a task that entered another
+/// runtime still hands its worker over.
+#[test]
+fn a_task_that_entered_another_runtime_still_hands_its_worker_over() {
+    with_timeout(|| {
+        let rt = multi_thread(1);
+        let other = current_thread_runtime().unwrap();
+        let other_handle = other.handle().clone();
+        let worker = rt.block_on(async move {
+            mini::spawn(async move {
+                let _entered = other_handle.enter();
+                block_in_place(mini::runtime::worker_index)
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(worker, None, "the thread was handed over");
+        drop(other);
+    });
+}
+
+/// Like tokio: a `LocalSet` task's `Drop` run by the set's drop may not block in place either.
+#[test]
+fn a_local_set_refuses_while_it_drops_its_tasks() {
+    with_timeout(|| {
+        /// Tries to block in place when dropped; sends the refusal's panic.
+        struct BlocksOnDrop(mpsc::Sender<Box<dyn std::any::Any + Send>>);
+        impl Drop for BlocksOnDrop {
+            fn drop(&mut self) {
+                if let Err(panic) = catch_unwind(|| block_in_place(|| ())) {
+                    self.0.send(panic).unwrap();
+                }
+            }
+        }
+        let (refusals_tx, refusals) = mpsc::channel();
+        let rt = multi_thread(1);
+        let local = LocalSet::new();
+        rt.block_on(local.run_until(async {
+            let guard = BlocksOnDrop(refusals_tx);
+            mini::task::spawn_local(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+            mini::task::yield_now().await;
+        }));
+        drop(local);
+        assert_refused(refusals.try_recv().expect("the drop was refused"), "LocalSet drop");
+    });
+}
+
+/// A future polled by another executor inside a task (a misuse, but one that used to work)
+/// gets its executor's waker: a yield there wakes that executor at once, rather than waiting
+/// for a turn of the reactor that cannot come while it blocks the thread.
+#[test]
+fn a_future_polled_by_a_nested_executor_is_not_deferred() {
+    with_timeout(|| {
+        for (flavor, rt) in runtimes() {
+            let rounds = rt.block_on(async {
+                mini::spawn(async {
+                    futures::executor::block_on(async {
+                        let mut rounds = 0;
+                        for _ in 0..1_000 {
+                            mini::task::yield_now().await;
+                            rounds += 1;
+                        }
+                        rounds
+                    })
+                })
+                .await
+                .unwrap()
+            });
+            assert_eq!(rounds, 1_000, "{flavor}");
+        }
+    });
+}

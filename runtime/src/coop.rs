@@ -12,9 +12,10 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::ptr;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// Operations per poll, as in tokio.
 const BUDGET: u8 = 128;
@@ -79,7 +80,7 @@ pub(crate) fn unbudgeted<R>(f: impl FnOnce() -> R) -> R {
 /// been looked at, so an always-ready socket does not keep other sockets waiting.
 #[cold]
 fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
-    crate::defer::defer(cx.waker());
+    give_up_turn(cx.waker());
     if let Some(counter) = FORCED_YIELDS.get() {
         // SAFETY: the guard that stored the pointer borrows the counter, and is still alive:
         // it restores the previous pointer when dropped. Only this thread writes the counter.
@@ -87,6 +88,21 @@ fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
         counter.store(counter.load(Relaxed) + 1, Relaxed);
     }
     Poll::Pending
+}
+
+/// Gives up the running task's turn: defers `waker` (`defer.rs`) if it is that task's own, so
+/// that the task runs again after the scheduler's next look at the reactor; wakes any other
+/// waker at once. A future polled by an executor nested in the task (a `block_on` inside a
+/// poll) has its executor's waker, and that executor waits for it on this thread, where the
+/// scheduler cannot turn the reactor until the poll returns.
+pub(crate) fn give_up_turn(waker: &Waker) {
+    // A task's waker points at its header, as `poll_task` records the running one.
+    let is_running_task = current_task().is_some_and(|task| ptr::eq(waker.data(), task.as_ptr()));
+    if is_running_task {
+        crate::defer::defer(waker);
+    } else {
+        waker.wake_by_ref();
+    }
 }
 
 /// Runs `poll`, the poll of the task whose header is `task`, with a fresh budget (or none, for
@@ -127,8 +143,9 @@ fn with_budget<R>(left: u8, poll: impl FnOnce() -> R) -> R {
     poll()
 }
 
-/// Spends one unit for a readiness check of the running task. With the budget spent, wakes the
-/// task (so that it runs again after the others) and returns `Pending` instead.
+/// Spends one unit for a readiness check of the running task. With the budget spent, gives up
+/// the task's turn (`give_up_turn`: it runs again after the next look at the reactor) and
+/// returns `Pending` instead.
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     RUNNING.with(|running| match running.left.get() {

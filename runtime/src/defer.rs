@@ -7,8 +7,8 @@
 //! scheduler's own looks. The schedulers drive the list: [`DeferScope`] while they run tasks on
 //! a thread, [`wake_deferred`] after each turn of the reactor, and [`has_deferred`] before they
 //! would park (then they turn the reactor without blocking instead). Elsewhere (the
-//! multi-threaded runtime's `block_on` thread, a foreign executor) a deferred task wakes at
-//! once.
+//! multi-threaded runtime's `block_on` thread, a blocking job) a deferred task wakes at once;
+//! so does a waker that is not the polled task's own (`coop::give_up_turn`).
 
 use std::cell::RefCell;
 use std::task::Waker;
@@ -24,7 +24,11 @@ thread_local! {
 pub(crate) fn defer(waker: &Waker) {
     let deferred = DEFERRED.try_with(|deferred| match deferred.borrow_mut().as_mut() {
         Some(list) => {
-            list.push(waker.clone());
+            // A task deferred twice in a row (several of its futures out of budget in one
+            // poll) is woken once.
+            if !list.last().is_some_and(|last| last.will_wake(waker)) {
+                list.push(waker.clone());
+            }
             true
         }
         None => false,
@@ -59,12 +63,32 @@ impl Drop for DeferScope {
     }
 }
 
-/// Ends deferring on this thread (until the enclosing [`DeferScope`] drops): the tasks deferred
-/// are woken, and later yields here wake at once. For a worker that stops running tasks in the
-/// middle of a poll (`block_in_place`): the closure may `block_on` a future that yields.
-pub(crate) fn stop_deferring() {
-    let left = DEFERRED.try_with(|deferred| deferred.take()).ok().flatten();
-    crate::util::wake_all::wake_all(left.into_iter().flatten());
+/// Stops deferring on this thread until dropped: the tasks deferred so far are woken now, and
+/// deferring wakes at once meanwhile. For `block_in_place`'s closure, which blocks the thread
+/// (and may `block_on` a future that yields) while the scheduler cannot turn the reactor.
+pub(crate) fn suspend() -> Suspended {
+    let taken = DEFERRED.try_with(RefCell::take).ok().flatten();
+    let was_deferring = taken.is_some();
+    // A foreign waker's panic (already reported by the panic hook) must not unwind into the
+    // caller's closure; every other waker is still woken.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::util::wake_all::wake_all(taken.into_iter().flatten());
+    }));
+    Suspended { was_deferring }
+}
+
+/// Deferring set aside by [`suspend`]; dropping it resumes deferring (with an empty list) if it
+/// was on.
+pub(crate) struct Suspended {
+    was_deferring: bool,
+}
+
+impl Drop for Suspended {
+    fn drop(&mut self) {
+        if self.was_deferring {
+            let _ = DEFERRED.try_with(|deferred| deferred.replace(Some(Vec::new())));
+        }
+    }
 }
 
 /// Whether tasks on this thread wait for the next turn of the reactor.

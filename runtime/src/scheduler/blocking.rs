@@ -70,6 +70,9 @@ struct State {
     queue: TaskQueue<Notified<Arc<Pool>>>,
     threads: usize,
     idle: usize,
+    /// Threads that joined the pool without being its own (`count_this_thread`): shutdown waits
+    /// for them too, but they run no queued job, so they do not count against `max_threads`.
+    joined: usize,
 }
 
 impl BlockingPool {
@@ -80,6 +83,7 @@ impl BlockingPool {
                     queue: TaskQueue::new(),
                     threads: 0,
                     idle: 0,
+                    joined: 0,
                 }),
                 work: Condvar::new(),
                 exited: Condvar::new(),
@@ -110,10 +114,11 @@ impl BlockingPool {
         join
     }
 
-    /// The pool's threads, how many of them are idle, and how many jobs are queued.
+    /// The pool's threads (the joined ones included), how many of them are idle, and how many
+    /// jobs are queued.
     pub(crate) fn counts(&self) -> (usize, usize, usize) {
         let state = self.pool.state.lock();
-        (state.threads, state.idle, state.queue.len())
+        (state.threads + state.joined, state.idle, state.queue.len())
     }
 
     /// Whether a job is queued or running.
@@ -122,15 +127,28 @@ impl BlockingPool {
     }
 
     /// Counts this thread, which is not one of the pool's, as one of its threads running a job
-    /// until the thread exits: `shutdown` waits for it as for its own (up to its timeout). For a
-    /// multi-threaded worker that gave its core away to block in `block_in_place`.
+    /// until the thread exits: `shutdown` waits for it as for its own (up to its timeout), and
+    /// the metrics count it. For a multi-threaded worker that gave its core away to block in
+    /// `block_in_place`.
     pub(crate) fn count_this_thread(&self) {
-        self.pool.state.lock().threads += 1;
+        self.pool.state.lock().joined += 1;
         let seat = PoolSeat(self.pool.clone());
         // If this thread is already exiting (no thread-locals left), the closure and the seat in
         // it are dropped at once: the thread leaves the pool now. A seat held before (none: a
         // thread gives its core away once) would be given up by the replace.
         let _ = JOINED_POOL.try_with(move |joined| joined.replace(Some(seat)));
+    }
+
+    /// Whether this thread joined this pool (`count_this_thread`).
+    fn joined_by_this_thread(&self) -> bool {
+        JOINED_POOL
+            .try_with(|joined| {
+                let seat = joined.take();
+                let is_ours = seat.as_ref().is_some_and(|seat| Arc::ptr_eq(&seat.0, &self.pool));
+                joined.set(seat);
+                is_ours
+            })
+            .unwrap_or(false)
     }
 
     /// Cancels the queued jobs and waits up to `timeout` (`None`: forever) for the running ones;
@@ -144,8 +162,11 @@ impl BlockingPool {
             task.shutdown();
         }
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        // A thread that joined the pool and now shuts it down (it drops its runtime) cannot wait
+        // for itself.
+        let this_thread = usize::from(self.joined_by_this_thread());
         let mut state = pool.state.lock();
-        while state.threads > 0 {
+        while state.threads + state.joined > this_thread {
             match deadline {
                 None => pool.exited.wait(&mut state),
                 Some(deadline) => {
@@ -195,7 +216,7 @@ struct PoolSeat(Arc<Pool>);
 
 impl Drop for PoolSeat {
     fn drop(&mut self) {
-        self.0.state.lock().threads -= 1;
+        self.0.state.lock().joined -= 1;
         self.0.exited.notify_all();
     }
 }

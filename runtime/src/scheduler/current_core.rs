@@ -57,6 +57,22 @@ pub(crate) fn leave() {
     let _ = CURRENT.try_with(|current| current.set(NONE));
 }
 
+/// Makes this thread run no core until the guard drops, then restores the entry: while
+/// `block_in_place`'s closure blocks a worker that kept its core, the tasks it wakes or spawns
+/// go where other threads can run them.
+pub(crate) fn suspend() -> Suspended {
+    Suspended(CURRENT.try_with(|current| current.replace(NONE)).unwrap_or(NONE))
+}
+
+/// The entry [`suspend`] set aside.
+pub(crate) struct Suspended(Entry);
+
+impl Drop for Suspended {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|current| current.set(self.0));
+    }
+}
+
 /// Calls `f` with `owner`'s core if this thread is running it (inside [`run`] for it), else with
 /// `None`.
 #[inline]

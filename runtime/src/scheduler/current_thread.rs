@@ -48,7 +48,7 @@ use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSit
 use crate::time::timers::{TimerDriver, Timers};
 use crate::util::shuffle::{self, Choice, Shuffle};
 use crate::util::thread_id;
-use crate::util::thread_waker::current_thread_waker;
+use crate::util::thread_waker::ThreadWaker;
 use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -56,7 +56,6 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread;
 
 /// The scheduler, shared by every task, waker and thread of the runtime.
 pub(crate) struct CurrentThread {
@@ -162,7 +161,7 @@ impl CurrentThread {
         let mut future = std::pin::pin!(Some(future));
         // Another thread may be inside `block_on` with the core: poll our future meanwhile, and
         // take the core when it comes back.
-        let thread_waker = current_thread_waker();
+        let (thread_waker, parker) = ThreadWaker::for_current_thread();
         let mut cx = Context::from_waker(&thread_waker);
         let core = loop {
             {
@@ -181,7 +180,7 @@ impl CurrentThread {
             if let Poll::Ready(output) = running.poll(&mut cx) {
                 return output;
             }
-            thread::park();
+            parker.park();
         };
         let guard = CoreGuard {
             handle: self,
@@ -391,7 +390,7 @@ impl Core {
     }
 
     /// Waits for I/O events (at most `timeout`), fires the timers that are due, then wakes the
-    /// tasks that yielded meanwhile (`task/yield_now.rs`).
+    /// tasks that yielded meanwhile (`defer.rs`).
     fn turn(&self, handle: &CurrentThread, timeout: Option<std::time::Duration>) {
         self.driver.borrow_mut().turn(timeout);
         handle.drivers.timers.process();

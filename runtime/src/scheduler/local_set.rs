@@ -66,7 +66,8 @@ struct Queue {
 thread_local! {
     /// The set whose `run_until` is being polled on this thread, for `spawn_local`.
     static CURRENT: RefCell<Option<Arc<SetScheduler>>> = const { RefCell::new(None) };
-    /// Set while a set runs its tasks on this thread (`run_until`, or the set as a future).
+    /// Set while a set runs its tasks on this thread (`run_until`, the set as a future) or drops
+    /// them.
     static DRIVING: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -236,6 +237,8 @@ impl Drop for LocalSet {
     /// `!Send`), then the queued references.
     fn drop(&mut self) {
         let _current = CurrentGuard::set(self.scheduler.clone());
+        // The tasks' `Drop`s run here as their polls do (tokio refuses `block_in_place` there too).
+        let _driving = Driving::enter();
         for task in self.scheduler.owned.close_and_drain() {
             task.shutdown();
         }

@@ -60,6 +60,23 @@ pub(crate) enum SpawnLocalError {
     NotOnRuntimeThread,
 }
 
+/// Readies this thread to block in `block_in_place`: a multi-threaded worker gives its core to
+/// a new thread (`MultiThread::hand_off_core`). `Err` if the thread runs a scheduler's tasks
+/// that cannot move (a current-thread runtime's, a thread-per-core worker's), which blocking it
+/// would stop.
+pub(crate) fn prepare_to_block() -> Result<(), ()> {
+    if current_core::running().0.is_null() {
+        // No scheduler runs tasks here (a blocking job, the thread inside a multi-threaded
+        // runtime's `block_on`, a thread of the user's): blocking stops nothing.
+        return Ok(());
+    }
+    if multi_thread::hand_off_this_worker() {
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
 /// Runs `$body` with `$flavor` bound to the scheduler, whichever its flavor (each flavor has the
 /// methods and trait impls the body uses).
 macro_rules! each_flavor {
@@ -95,22 +112,6 @@ impl Scheduler {
             let enter = move |scheduler: &Arc<MultiThread>| enter(Scheduler::MultiThread(scheduler.clone()));
             Scheduler::MultiThread(MultiThread::new(config, workers, cpus, hooks, enter)?)
         })
-    }
-
-    /// Readies this thread, on which this runtime is current, to block in `block_in_place`: a
-    /// multi-threaded worker gives its core to a new thread (`hand_off_core`). `Err` if the
-    /// thread runs a scheduler's tasks that cannot move (a current-thread runtime's, a
-    /// thread-per-core worker's, another runtime's), which blocking it would stop.
-    pub(crate) fn prepare_to_block(&self) -> Result<(), ()> {
-        if current_core::running().0.is_null() {
-            // No scheduler runs tasks here (a blocking job, the thread inside a multi-threaded
-            // runtime's `block_on`, a thread of the user's): blocking stops nothing.
-            return Ok(());
-        }
-        match self {
-            Scheduler::MultiThread(scheduler) if scheduler.hand_off_core() => Ok(()),
-            _ => Err(()),
-        }
     }
 
     /// Runs `future` to completion on this thread. The caller has entered the runtime.

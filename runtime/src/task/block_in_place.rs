@@ -9,7 +9,8 @@
 
 use crate::context;
 use crate::coop;
-use crate::scheduler::{local_set, Scheduler};
+use crate::defer;
+use crate::scheduler::{current_core, local_set, prepare_to_block};
 
 /// Runs the blocking closure `f` on this thread, first moving the rest of this worker's work to
 /// another thread, so that the other tasks go on running meanwhile.
@@ -25,8 +26,8 @@ use crate::scheduler::{local_set, Scheduler};
 /// The worker's queues move to a new worker thread; this thread becomes a blocking thread
 /// (counted in `RuntimeMetrics::num_blocking_threads`, and waited for by the runtime's
 /// shutdown as a `spawn_blocking` job is) and exits once the task's poll returns. Outside a
-/// runtime, on a blocking-pool thread, or on the thread inside a multi-threaded runtime's
-/// `block_on`, `f` simply runs.
+/// runtime (or after `Runtime::enter` on a thread of your own), on a blocking-pool thread, or on
+/// the thread inside a multi-threaded or thread-per-core runtime's `block_on`, `f` simply runs.
 ///
 /// ```
 /// use std::time::Duration;
@@ -47,7 +48,8 @@ use crate::scheduler::{local_set, Scheduler};
 /// # Panics
 /// On a thread that runs a current-thread runtime (inside its `block_on`, or one of its tasks),
 /// a thread-per-core runtime's worker, or inside a `LocalSet`'s tasks: their other tasks cannot
-/// move to another thread, so blocking would stop them. Use `spawn_blocking` there.
+/// move to another thread, so blocking would stop them. Use `spawn_blocking` there. Also if no
+/// thread can be started to take the worker over.
 #[track_caller]
 pub fn block_in_place<F, R>(f: F) -> R
 where
@@ -60,8 +62,7 @@ where
              `JoinHandle` instead"
         );
     }
-    let refused = context::with_current(Scheduler::prepare_to_block).is_ok_and(|prepared| prepared.is_err());
-    if refused {
+    if prepare_to_block().is_err() {
         panic!(
             "`block_in_place` can only be called on a multi-threaded runtime: this thread runs a \
              current-thread runtime or a thread-per-core worker, whose other tasks cannot move to \
@@ -69,5 +70,11 @@ where
              instead (or `Builder::new_multi_thread`)"
         );
     }
+    // While `f` blocks, this thread runs no core and defers nothing (the tasks it had deferred
+    // are woken now): what `f` wakes or spawns, or a future it `block_on`s that yields, goes where
+    // another thread runs it. (After a hand-off there is nothing left to set aside; a worker
+    // that kept its core is blocked, and the rest of its tasks wait for it.)
+    let _no_core = current_core::suspend();
+    let _no_deferring = defer::suspend();
     context::exit_runtime(|| coop::unbudgeted(f))
 }

@@ -3,9 +3,9 @@
 //! A task that yields on a thread where a scheduler runs is *deferred* (`defer.rs`), as in
 //! tokio: it is woken once the scheduler has next looked at the reactor, so a task that yields
 //! in a loop delays I/O by at most one turn of the reactor. Elsewhere (the multi-threaded
-//! runtime's `block_on` thread, a foreign executor) a yield wakes at once.
+//! runtime's `block_on` thread, a future polled by another executor) a yield wakes at once.
 
-use crate::defer::defer;
+use crate::coop::give_up_turn;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -41,7 +41,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        defer(cx.waker());
+        give_up_turn(cx.waker());
         Poll::Pending
     }
 }

@@ -169,6 +169,13 @@ pub(crate) fn enter(shuffle: &Arc<Shuffle>) -> Entered {
     }
 }
 
+/// Makes this thread use no `Shuffle` until the guard of the enclosing [`enter`] drops: a
+/// multi-threaded worker that gave its core to another thread (`block_in_place`) no longer
+/// draws from the worker's `Shuffle`, which that thread now uses.
+pub(crate) fn leave() {
+    let _ = CURRENT.try_with(|current| current.set(std::ptr::null()));
+}
+
 /// Keeps the entered `Shuffle` alive while this thread points at it.
 pub(crate) struct Entered {
     _shuffle: Arc<Shuffle>,
@@ -180,9 +187,8 @@ impl Drop for Entered {
         let _ = CURRENT.try_with(|current| {
             // Guards drop in the reverse order of their making (each lives in the scope of the
             // core run that made it): this one's `Shuffle` is the current one.
-            debug_assert_eq!(
-                current.get(),
-                Arc::as_ptr(&self._shuffle),
+            debug_assert!(
+                current.get() == Arc::as_ptr(&self._shuffle) || current.get().is_null(),
                 "`shuffle::Entered` dropped out of order"
             );
             current.set(self.previous);

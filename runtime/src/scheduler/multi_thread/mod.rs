@@ -51,6 +51,8 @@ mod park;
 mod queue;
 mod worker;
 
+pub(crate) use worker::hand_off_this_worker;
+
 use self::idle::Idle;
 use self::park::Parker;
 use super::blocking::JobOwner;

@@ -8,7 +8,7 @@ use super::idle::Idle;
 use super::park::Parker;
 use super::queue;
 use super::{MultiThread, Remote, NOBODY_IN_DRIVER, NO_WORKER};
-use crate::defer::{has_deferred, stop_deferring, wake_deferred, DeferScope};
+use crate::defer::{has_deferred, wake_deferred, DeferScope};
 use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 use std::cell::{RefCell, RefMut};
 use std::future::Future;
 use std::io;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
@@ -94,6 +95,36 @@ struct Worker<'a> {
     core: CoreCell,
 }
 
+thread_local! {
+    /// The runtime whose worker this thread is, while it is one: `block_in_place` finds it here
+    /// whatever runtime the task entered meanwhile.
+    static THIS_WORKER: RefCell<Option<Arc<MultiThread>>> = const { RefCell::new(None) };
+}
+
+/// `block_in_place` on a thread that runs a scheduler's core: if it is a multi-threaded
+/// worker's, gives the core to a new thread (`MultiThread::hand_off_core`) and returns `true`;
+/// `false` if the core is another flavor's, whose tasks cannot move.
+pub(crate) fn hand_off_this_worker() -> bool {
+    let worker = THIS_WORKER.try_with(|worker| worker.borrow().clone()).ok().flatten();
+    worker.is_some_and(|worker| worker.hand_off_core())
+}
+
+/// Clears `THIS_WORKER` when the worker's `run` ends.
+struct WorkerThread;
+
+impl WorkerThread {
+    fn enter(handle: &Arc<MultiThread>) -> WorkerThread {
+        let _ = THIS_WORKER.try_with(|worker| worker.replace(Some(handle.clone())));
+        WorkerThread
+    }
+}
+
+impl Drop for WorkerThread {
+    fn drop(&mut self) {
+        let _ = THIS_WORKER.try_with(|worker| worker.borrow_mut().take());
+    }
+}
+
 /// The body of a worker thread (the caller has entered the runtime), until shutdown or until
 /// it gives its core away (`block_in_place`).
 pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
@@ -110,6 +141,7 @@ pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
         core: RefCell::new(Some(core)),
     };
     let _shuffle = shuffle.as_ref().map(shuffle::enter);
+    let _worker_thread = WorkerThread::enter(&handle);
     current_core::run(&*handle, &worker.core, index, || {
         let _defer = DeferScope::enter();
         worker.run();
@@ -208,16 +240,17 @@ impl MultiThread {
         })
     }
 
-    /// `block_in_place` on this thread: if it is one of our workers, inside a task's poll, gives
-    /// its core (its queues, its LIFO slot) to a new worker thread, so that the tasks queued
-    /// there run on while this thread blocks. This thread then stops being a worker: it finishes
-    /// the poll (the blocking closure runs in it) and exits; until it exits it counts as a
-    /// blocking-pool thread, which shutdown waits for as for a blocking job.
+    /// `block_in_place` on this thread, one of our workers: inside a task's poll, gives its
+    /// core (its queues, its LIFO slot) to a new worker thread, so that the tasks queued there
+    /// run on while this thread blocks. This thread then stops being a worker: it finishes the
+    /// poll (the blocking closure runs in it) and exits; until it exits it counts as a
+    /// blocking-pool thread, which shutdown waits for as for a blocking job. Returns whether
+    /// this thread runs one of our cores; if it is not in a task's poll (a waker or a `Drop`
+    /// the worker runs), the core stays and the closure blocks the worker.
     ///
-    /// Returns whether this thread runs one of our cores (or ran one, and gave it away already).
-    /// If the core cannot move (shutdown has begun, no thread could start, the call came from a
-    /// waker rather than a task), the closure simply blocks this worker.
-    pub(crate) fn hand_off_core(self: &Arc<Self>) -> bool {
+    /// # Panics
+    /// If no thread can be started to take the core over (the core stays).
+    fn hand_off_core(self: &Arc<Self>) -> bool {
         current_core::with(&**self, |cell| {
             let Some(cell) = cell else { return false };
             if crate::coop::current_task().is_some() {
@@ -231,27 +264,65 @@ impl MultiThread {
 
     /// Moves the core in `slot` (this thread's) to a new thread; see `hand_off_core`.
     fn hand_off(self: &Arc<Self>, slot: &mut Option<Box<WorkerCore>>) {
-        // Under the lock of the thread list, so that a shutdown either has not begun (and will
-        // join the new thread) or is seen here.
+        // Under the lock of the thread list, so that a shutdown either has not taken the list yet
+        // (and will join the new thread, and not this one) or is seen here.
         let mut threads = self.threads.lock();
-        if self.is_shutdown() {
-            return;
-        }
-        let Some(mut core) = slot.take() else { return };
+        let Some(core) = slot.take() else { return };
         let index = core.index;
-        let stats = &self.stats.workers[index];
-        // The LIFO slot's task cannot be stolen: queue it where idle workers may take it while
-        // the new thread starts.
-        if let Some(task) = core.lifo_slot.take() {
-            if core.run_queue.push_back_or_overflow(task, &self.inject) {
-                stats.overflowed();
+        // From here the worker's stats are the next thread's to write (`stats.rs`).
+        self.stats.workers[index].hand_over_poll();
+        if self.is_shutdown() {
+            // The workers are stopping, and shutdown cancels every task: no thread takes over,
+            // and this core's queue is dropped here, as at a worker's exit. This thread still
+            // leaves, so that shutdown waits for the closure only as long as for a blocking job.
+            drop(core);
+        } else {
+            // The core travels through a shared slot, so that it comes back if no thread takes it.
+            let passed = Arc::new(Mutex::new(Some(core)));
+            let started = catch_unwind(AssertUnwindSafe(|| self.start_successor(index, &passed)));
+            match started {
+                Ok(Ok(thread)) => threads.push(thread),
+                failed => {
+                    // This thread stays the worker, and blocks it.
+                    *slot = passed.lock().take();
+                    drop(threads);
+                    match failed {
+                        Err(panic) => resume_unwind(panic),
+                        Ok(Err(why)) => panic!(
+                            "`block_in_place` could not hand this worker's tasks to a new thread: {why}; \
+                             use `spawn_blocking` for this closure"
+                        ),
+                        Ok(Ok(_)) => unreachable!("a started thread is kept"),
+                    }
+                }
             }
         }
-        // From here the worker's stats are the new thread's to write (`stats.rs`).
-        stats.hand_over_poll();
-        // The core travels through a shared slot, so that it comes back if no thread starts.
-        let passed = Arc::new(Mutex::new(Some(core)));
-        let taken = passed.clone();
+        // This thread is no longer a worker: shutdown waits for it as a blocking thread. Drop
+        // the handles of the threads that left before and have exited since.
+        let this_thread = std::thread::current().id();
+        threads.retain(|thread| thread.thread().id() != this_thread && !thread.is_finished());
+        drop(threads);
+        self.drivers.blocking.count_this_thread();
+        current_core::leave();
+        shuffle::leave();
+        crate::coop::stop_counting_forced_yields();
+        let _ = THIS_WORKER.try_with(|worker| worker.borrow_mut().take());
+    }
+
+    /// Starts the thread that takes worker `index`'s core over from `passed`, and waits until it
+    /// has (so that the core is never left in `passed`, stranded with its tasks).
+    fn start_successor(
+        self: &Arc<Self>,
+        index: usize,
+        passed: &Arc<Mutex<Option<Box<WorkerCore>>>>,
+    ) -> Result<std::thread::JoinHandle<()>, String> {
+        let (took, taken) = std::sync::mpsc::channel();
+        let handover = passed.clone();
+        let take_core = move || {
+            let core = handover.lock().take();
+            let _ = took.send(());
+            core
+        };
         let pin = |cpu: Option<usize>| {
             // Best effort: the worker's CPU was checked when the runtime was built.
             if let Some(cpu) = cpu {
@@ -259,23 +330,13 @@ impl MultiThread {
             }
             true
         };
-        match self.start_worker(index, move || taken.lock().take(), pin) {
-            Ok(thread) => {
-                let this_thread = std::thread::current().id();
-                // This thread is joined as a blocking one now; drop the handles of the threads
-                // that gave their cores away and have exited since.
-                threads.retain(|thread| thread.thread().id() != this_thread && !thread.is_finished());
-                threads.push(thread);
-                self.drivers.blocking.count_this_thread();
-                current_core::leave();
-                crate::coop::stop_counting_forced_yields();
-                drop(threads);
-                // Yields on this thread were waiting for its next turn of the reactor, which
-                // will not come: wake them now, and let later ones wake at once.
-                stop_deferring();
-            }
-            Err(_) => *slot = passed.lock().take(),
-        }
+        let thread = self
+            .start_worker(index, take_core, pin)
+            .map_err(|error| format!("no thread could start ({error})"))?;
+        taken.recv().map_err(|_| {
+            "the new thread ended before it took the worker over (did an `on_thread_start` callback panic?)".to_owned()
+        })?;
+        Ok(thread)
     }
 
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: SpawnSite) -> JoinHandle<F::Output>
