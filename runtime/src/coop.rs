@@ -80,7 +80,12 @@ pub(crate) fn unbudgeted<R>(f: impl FnOnce() -> R) -> R {
 /// been looked at, so an always-ready socket does not keep other sockets waiting.
 #[cold]
 fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
-    give_up_turn(cx.waker());
+    let waker = cx.waker();
+    if is_running_task(waker) {
+        crate::defer::defer_once(waker);
+    } else {
+        waker.wake_by_ref();
+    }
     if let Some(counter) = FORCED_YIELDS.get() {
         // SAFETY: the guard that stored the pointer borrows the counter, and is still alive:
         // it restores the previous pointer when dropped. Only this thread writes the counter.
@@ -95,14 +100,20 @@ fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
 /// waker at once. A future polled by an executor nested in the task (a `block_on` inside a
 /// poll) has its executor's waker, and that executor waits for it on this thread, where the
 /// scheduler cannot turn the reactor until the poll returns.
+#[inline]
 pub(crate) fn give_up_turn(waker: &Waker) {
-    // A task's waker points at its header, as `poll_task` records the running one.
-    let is_running_task = current_task().is_some_and(|task| ptr::eq(waker.data(), task.as_ptr()));
-    if is_running_task {
+    if is_running_task(waker) {
         crate::defer::defer(waker);
     } else {
         waker.wake_by_ref();
     }
+}
+
+/// Whether `waker` is the waker of the task being polled on this thread.
+#[inline]
+fn is_running_task(waker: &Waker) -> bool {
+    // A task's waker points at its header, as `poll_task` records the running one.
+    current_task().is_some_and(|task| ptr::eq(waker.data(), task.as_ptr()))
 }
 
 /// Runs `poll`, the poll of the task whose header is `task`, with a fresh budget (or none, for

@@ -21,12 +21,23 @@ thread_local! {
 
 /// Wakes `waker` after the scheduler running on this thread next turns the reactor, or now if
 /// none runs here.
+#[inline]
 pub(crate) fn defer(waker: &Waker) {
+    defer_unless_last(waker, false);
+}
+
+/// `defer`, unless `waker` is the last one deferred: a task whose budget is spent is refused
+/// by every readiness check it makes in that poll (all its futures at once, in a `join`), and
+/// is woken once.
+pub(crate) fn defer_once(waker: &Waker) {
+    defer_unless_last(waker, true);
+}
+
+#[inline(always)]
+fn defer_unless_last(waker: &Waker, check_last: bool) {
     let deferred = DEFERRED.try_with(|deferred| match deferred.borrow_mut().as_mut() {
         Some(list) => {
-            // A task deferred twice in a row (several of its futures out of budget in one
-            // poll) is woken once.
-            if !list.last().is_some_and(|last| last.will_wake(waker)) {
+            if !(check_last && list.last().is_some_and(|last| last.will_wake(waker))) {
                 list.push(waker.clone());
             }
             true
