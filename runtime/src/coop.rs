@@ -79,6 +79,7 @@ pub(crate) fn unbudgeted<R>(f: impl FnOnce() -> R) -> R {
 /// deferred as a yielding one is (`defer.rs`, as in tokio): it runs again once the reactor has
 /// been looked at, so an always-ready socket does not keep other sockets waiting.
 #[cold]
+#[inline(never)]
 fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
     let waker = cx.waker();
     if is_running_task(waker) {

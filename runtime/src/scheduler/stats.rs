@@ -11,8 +11,9 @@
 //!
 //! A multi-threaded worker whose task calls `block_in_place` hands its core, and with it these
 //! stats, to a new thread in the middle of that poll: it ends the poll's record itself
-//! ([`WorkerStats::hand_over_poll`]), and the old thread's own end of the poll then finds the
-//! record moved on and writes nothing, so the one-writer rule holds across the hand-over.
+//! ([`WorkerStats::hand_over_poll`]), and the old thread's own end of the poll
+//! ([`WorkerStats::run_on_movable_worker`]) then finds the record moved on and writes nothing,
+//! so the one-writer rule holds across the hand-over.
 //!
 //! # What a poll costs
 //!
@@ -181,18 +182,38 @@ impl WorkerStats {
     /// Polls `task`, recording it as the running poll (and its time, with the histogram on).
     #[inline(always)]
     pub(crate) fn run<S>(&self, task: Notified<S>) {
+        self.run_maybe_handed_over(task, false);
+    }
+
+    /// `run` on a multi-threaded worker, which the poll may hand to another thread
+    /// (`block_in_place`): then this thread leaves the end of the poll to `hand_over_poll`.
+    #[inline(always)]
+    pub(crate) fn run_on_movable_worker<S>(&self, task: Notified<S>) {
+        self.run_maybe_handed_over(task, true);
+    }
+
+    #[inline(always)]
+    fn run_maybe_handed_over<S>(&self, task: Notified<S>, may_hand_over: bool) {
         let header = task.header();
         header.trace.polled(self.coarse_now.load(Relaxed));
         let seq = self.start_poll(Some(NonNull::from(header)));
+        let end = |seq| {
+            if may_hand_over {
+                self.end_poll_if_still_ours(seq)
+            } else {
+                self.end_poll(seq);
+                true
+            }
+        };
         match &self.histogram {
             None => {
                 task.run();
-                self.end_poll(seq);
+                end(seq);
             }
             Some(histogram) => {
                 let started = ticks::now();
                 task.run();
-                if self.end_poll(seq) {
+                if end(seq) {
                     histogram.record(ticks::now().saturating_sub(started));
                 }
             }
@@ -212,15 +233,20 @@ impl WorkerStats {
         seq | 1
     }
 
-    /// Ends the poll that `start_poll` numbered `seq`; returns `false`, writing nothing, if
-    /// `hand_over_poll` ended it already (this thread is no longer the worker's).
     #[inline(always)]
-    pub(crate) fn end_poll(&self, seq: u64) -> bool {
+    pub(crate) fn end_poll(&self, seq: u64) {
+        self.poll_seq.store(seq + 1, Release);
+    }
+
+    /// Ends the poll numbered `seq` unless `hand_over_poll` ended it already (this thread is no
+    /// longer the worker's, and writes nothing); returns whether it did.
+    #[inline(always)]
+    pub(crate) fn end_poll_if_still_ours(&self, seq: u64) -> bool {
         // After `hand_over_poll` the sequence only grows (the new thread's polls), so it never
         // reads `seq` again here.
         let still_ours = self.poll_seq.load(Relaxed) == seq;
         if still_ours {
-            self.poll_seq.store(seq + 1, Release);
+            self.end_poll(seq);
         }
         still_ours
     }

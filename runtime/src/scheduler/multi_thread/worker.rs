@@ -473,7 +473,7 @@ impl Worker<'_> {
             // We found work, so there may be more: keep one worker looking.
             handle.notify_parked();
         }
-        self.stats.run(task);
+        self.stats.run_on_movable_worker(task);
         if !self.count_poll() {
             return false;
         }
@@ -481,7 +481,7 @@ impl Worker<'_> {
             let Some(task) = self.core().lifo_slot.take() else {
                 return true;
             };
-            self.stats.run(task);
+            self.stats.run_on_movable_worker(task);
             if !self.count_poll() {
                 return false;
             }
