@@ -224,7 +224,10 @@ fn a_closure_that_blocks_is_not_a_stall() {
             .worker_threads(2)
             .stall_threshold(Some(Duration::from_millis(50)))
             .on_stall(move |report: &StallReport| {
-                let _ = reports_tx.lock().unwrap().send(report.to_string());
+                let _ = reports_tx
+                    .lock()
+                    .unwrap()
+                    .send((report.poll_returned(), report.to_string()));
             })
             .build()
             .unwrap();
@@ -233,17 +236,23 @@ fn a_closure_that_blocks_is_not_a_stall() {
                 .await
                 .unwrap();
         });
-        reports
+        // Reported while it blocks, then once more when it returns: wait for both.
+        let (returned, _) = reports
             .recv_timeout(Duration::from_secs(5))
             .expect("a poll that blocks is reported (the detector is on)");
-        while reports.try_recv().is_ok() {}
+        if !returned {
+            let (returned, report) = reports
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the poll's return is reported");
+            assert!(returned, "one report while the poll blocks:\n{report}");
+        }
         rt.block_on(async {
             mini::spawn(async { block_in_place(|| std::thread::sleep(Duration::from_millis(200))) })
                 .await
                 .unwrap();
         });
         drop(rt);
-        if let Ok(report) = reports.try_recv() {
+        if let Ok((_, report)) = reports.try_recv() {
             panic!("block_in_place was reported as a stall:\n{report}");
         }
     });

@@ -18,7 +18,7 @@ use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSit
 use crate::util::rng::Rng;
 use crate::util::shuffle::{self, Choice, Shuffle};
 use parking_lot::Mutex;
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -53,12 +53,17 @@ pub(crate) struct WorkerCore {
     busy: Option<BusyClock>,
     /// Tasks queued on this core, ever (published to the stats now and then).
     local_schedules: u64,
+    /// Set on the empty core left to a thread whose core `block_in_place` gave to another
+    /// (`WorkerCore::given_away`): the thread stops when its poll returns.
+    given_away: bool,
 }
 
 /// The worker's core, as its thread holds it (and `current_core` points at it): borrowed only
-/// for short, non-reentrant steps, never while a task runs. Empty once `block_in_place` gave it
-/// to another thread (in a task's poll; the thread then stops when that poll returns).
-pub(crate) type CoreCell = RefCell<Option<Box<WorkerCore>>>;
+/// for short, non-reentrant steps, never while a task runs. Once `block_in_place` gave it to
+/// another thread (in a task's poll), the cell holds an empty core marked `given_away`, and the
+/// thread stops when that poll returns. (An empty core rather than an `Option`: the worker loop
+/// borrows its core several times per task, and would check each time.)
+pub(crate) type CoreCell = RefCell<Box<WorkerCore>>;
 
 impl WorkerCore {
     pub(super) fn new(
@@ -78,7 +83,16 @@ impl WorkerCore {
             shuffle,
             busy: None,
             local_schedules: 0,
+            given_away: false,
         })
+    }
+
+    /// What a thread keeps of its worker once `block_in_place` gave the core away: a core with
+    /// no task, and nothing queues there (the thread has left `current_core`).
+    fn given_away(index: usize) -> Box<WorkerCore> {
+        let mut core = WorkerCore::new(index, queue::local().0, None);
+        core.given_away = true;
+        core
     }
 
     fn has_tasks(&self) -> bool {
@@ -138,7 +152,7 @@ pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
     let worker = Worker {
         handle: &handle,
         stats,
-        core: RefCell::new(Some(core)),
+        core: RefCell::new(core),
     };
     let _shuffle = shuffle.as_ref().map(shuffle::enter);
     let _worker_thread = WorkerThread::enter(&handle);
@@ -146,7 +160,7 @@ pub(super) fn run(handle: Arc<MultiThread>, mut core: Box<WorkerCore>) {
         let _defer = DeferScope::enter();
         worker.run();
     });
-    let busy = worker.core.borrow().as_ref().and_then(|core| core.busy);
+    let busy = worker.core.borrow().busy;
     if let Some(busy) = busy {
         stats.parking(&busy);
     }
@@ -263,12 +277,12 @@ impl MultiThread {
     }
 
     /// Moves the core in `slot` (this thread's) to a new thread; see `hand_off_core`.
-    fn hand_off(self: &Arc<Self>, slot: &mut Option<Box<WorkerCore>>) {
+    fn hand_off(self: &Arc<Self>, slot: &mut Box<WorkerCore>) {
         // Under the lock of the thread list, so that a shutdown either has not taken the list yet
         // (and will join the new thread, and not this one) or is seen here.
         let mut threads = self.threads.lock();
-        let Some(core) = slot.take() else { return };
-        let index = core.index;
+        let index = slot.index;
+        let core = std::mem::replace(slot, WorkerCore::given_away(index));
         // From here the worker's stats are the next thread's to write (`stats.rs`).
         self.stats.workers[index].hand_over_poll();
         if self.is_shutdown() {
@@ -284,7 +298,7 @@ impl MultiThread {
                 Ok(Ok(thread)) => threads.push(thread),
                 failed => {
                     // This thread stays the worker, and blocks it.
-                    *slot = passed.lock().take();
+                    *slot = passed.lock().take().expect("the core is back when no thread took it");
                     drop(threads);
                     match failed {
                         Err(panic) => resume_unwind(panic),
@@ -391,10 +405,7 @@ pub(super) fn schedule_local(
         let Some(Ok(mut core)) = core.map(RefCell::try_borrow_mut) else {
             return Err(task);
         };
-        match core.as_deref_mut() {
-            Some(core) => Ok(queue_on_core(handle, core, task, is_yield)),
-            None => Err(task),
-        }
+        Ok(queue_on_core(handle, &mut core, task, is_yield))
     });
     match notify {
         Ok(true) => handle.notify_parked(),
@@ -453,20 +464,12 @@ impl Worker<'_> {
         }
     }
 
-    /// The core, which this thread has outside a task's poll (only a poll can give it away).
-    fn core(&self) -> RefMut<'_, WorkerCore> {
-        RefMut::map(self.core.borrow_mut(), |core| {
-            core.as_deref_mut()
-                .expect("a worker has its core outside a task's poll")
-        })
-    }
-
     /// Runs `task`, then up to `MAX_LIFO_POLLS` from the LIFO slot; `false` if one of the polls
     /// gave the core away (`block_in_place`).
     fn run_task(&self, task: Notified<Arc<MultiThread>>) -> bool {
         let handle = self.handle;
         let was_last_searcher = {
-            let mut core = self.core();
+            let mut core = self.core.borrow_mut();
             std::mem::take(&mut core.is_searching) && handle.idle.transition_worker_from_searching()
         };
         if was_last_searcher {
@@ -478,7 +481,7 @@ impl Worker<'_> {
             return false;
         }
         for _ in 0..MAX_LIFO_POLLS {
-            let Some(task) = self.core().lifo_slot.take() else {
+            let Some(task) = self.core.borrow_mut().lifo_slot.take() else {
                 return true;
             };
             self.stats.run_on_movable_worker(task);
@@ -486,7 +489,7 @@ impl Worker<'_> {
                 return false;
             }
         }
-        let mut core = self.core();
+        let mut core = self.core.borrow_mut();
         if let Some(task) = core.lifo_slot.take() {
             if core.run_queue.push_back_or_overflow(task, &handle.inject) {
                 self.stats.overflowed();
@@ -502,9 +505,9 @@ impl Worker<'_> {
         let handle = self.handle;
         {
             let mut core = self.core.borrow_mut();
-            let Some(core) = core.as_deref_mut() else {
+            if core.given_away {
                 return false;
-            };
+            }
             core.polls_since_io += 1;
             if core.polls_since_io < handle.config.event_interval {
                 return true;
@@ -534,7 +537,7 @@ impl Worker<'_> {
     /// tasks already queued, so they are not starved either).
     fn next_task(&self) -> Option<Notified<Arc<MultiThread>>> {
         let handle = self.handle;
-        let mut core = self.core();
+        let mut core = self.core.borrow_mut();
         core.until_inject_first -= 1;
         if core.until_inject_first == 0 {
             let interval = handle.config.global_queue_interval;
@@ -559,7 +562,7 @@ impl Worker<'_> {
     /// worker's queue, trying each once from a random one, then `inject`.
     fn steal_work(&self) -> Option<Notified<Arc<MultiThread>>> {
         let handle = self.handle;
-        let mut core = self.core();
+        let mut core = self.core.borrow_mut();
         if !core.is_searching {
             if !handle.idle.transition_worker_to_searching() {
                 return None;
@@ -589,12 +592,12 @@ impl Worker<'_> {
     fn park(&self) {
         if has_deferred() {
             // Tasks that yielded are runnable once the reactor has been looked at: no sleep.
-            self.core().polls_since_io = 0;
+            self.core.borrow_mut().polls_since_io = 0;
             return self.turn_without_blocking();
         }
         let handle = self.handle;
         let index = {
-            let mut core = self.core();
+            let mut core = self.core.borrow_mut();
             if core.has_tasks() {
                 return;
             }
@@ -615,7 +618,7 @@ impl Worker<'_> {
         let mut held_driver;
         loop {
             held_driver = self.park_once(index);
-            let mut core = self.core();
+            let mut core = self.core.borrow_mut();
             if core.has_tasks() {
                 // Woken by events (or timers) it fired itself; a notifier may also have chosen it
                 // meanwhile, and then counted it as searching.
@@ -632,7 +635,7 @@ impl Worker<'_> {
                 break;
             }
         }
-        let mut core = self.core();
+        let mut core = self.core.borrow_mut();
         core.is_parked = false;
         core.busy = Some(self.stats.unparked(&handle.stats.idle_bell));
         let hand_off = held_driver
