@@ -1,5 +1,5 @@
 //! `mini::process`: output and exit codes, a stdin → stdout round trip larger than a pipe's
-//! buffer, stderr, kill and kill-on-drop, a missing program, and many children at once on a
+//! buffer, stderr, kill and kill-on-drop, reaping a dropped child, a missing program, and many children at once on a
 //! multi-threaded runtime. Only `sh`, `cat`, `echo` and `sleep` are run.
 
 mod common;
@@ -89,6 +89,31 @@ fn dropping_a_kill_on_drop_child_kills_and_reaps_it() {
         }
         panic!("the child {pid} outlived its kill-on-drop Child");
     })
+}
+
+/// A child dropped while it runs (no `kill_on_drop`) keeps running, and is reaped once it exits
+/// (tokio does the same, best effort): no zombie is left while the runtime runs.
+#[test]
+fn a_dropped_child_is_reaped_once_it_exits_on_every_flavor() {
+    with_timeout(|| {
+        for (flavor, rt) in runtimes() {
+            rt.block_on(async move {
+                let child = Command::new("sleep").arg("0.05").spawn().unwrap();
+                let pid = child.id().unwrap() as libc::pid_t;
+                drop(child);
+                // A zombie still answers kill(pid, 0); a reaped child fails with ESRCH
+                // (bounded wait, ~10 s).
+                for _ in 0..10_000 {
+                    // SAFETY: kill with signal 0 only checks that the process exists.
+                    if unsafe { libc::kill(pid, 0) } == -1 {
+                        return;
+                    }
+                    mini::time::sleep(Duration::from_millis(1)).await;
+                }
+                panic!("{flavor}: the dropped child {pid} was never reaped");
+            });
+        }
+    });
 }
 
 #[test]

@@ -105,7 +105,8 @@ impl Command {
     }
 
     /// Kills the child (`SIGKILL`) if its [`Child`] is dropped before it exits (default: the
-    /// child is left running, as with `std`).
+    /// child is left running, as with `std`, and a task of the current runtime reaps it once it
+    /// exits, as tokio does, so that no zombie is left).
     pub fn kill_on_drop(&mut self, kill: bool) -> &mut Command {
         self.kill_on_drop = kill;
         self
@@ -143,7 +144,7 @@ impl Command {
             child: Some(child),
             exit,
             status: None,
-            kill_on_drop: self.kill_on_drop,
+            on_drop: if self.kill_on_drop { OnDrop::Kill } else { OnDrop::Reap },
         })
     }
 
@@ -187,7 +188,20 @@ pub struct Child {
     exit: ExitWatch,
     /// Set once the child is reaped.
     status: Option<ExitStatus>,
-    kill_on_drop: bool,
+    on_drop: OnDrop,
+}
+
+/// What dropping a `Child` that has not exited does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OnDrop {
+    /// Leave it running, and reap it once it exits: a task on the current runtime waits for it
+    /// (as tokio does, best effort), so that no zombie is left.
+    Reap,
+    /// `kill_on_drop`: kill it, and reap it.
+    Kill,
+    /// Nothing more: this is the reaping task's copy, dropped before the child exited (its
+    /// runtime shut down). The child is left to the end of this process.
+    Leave,
 }
 
 impl Child {
@@ -316,21 +330,50 @@ fn drain(
 
 impl Drop for Child {
     fn drop(&mut self) {
-        if !self.kill_on_drop || self.status.is_some() {
+        if self.status.is_some() {
             return;
         }
         let Some(mut child) = self.child.take() else { return };
         if let Ok(Some(_)) = child.try_wait() {
             return;
         }
-        let _ = child.kill();
-        // Reap it so that no zombie is left: SIGKILL ends it at once, but not synchronously.
-        let reap = move || drop(child.wait());
-        if crate::runtime::Handle::try_current().is_ok() {
-            drop(crate::task::spawn_blocking(reap));
-        } else {
-            let _ = std::thread::Builder::new().name("mini-reaper".into()).spawn(reap);
+        match self.on_drop {
+            OnDrop::Kill => {
+                let _ = child.kill();
+                // Reap it so that no zombie is left: SIGKILL ends it at once, but not synchronously.
+                let reap = move || drop(child.wait());
+                if crate::runtime::Handle::try_current().is_ok() {
+                    drop(crate::task::spawn_blocking(reap));
+                } else {
+                    let _ = std::thread::Builder::new().name("mini-reaper".into()).spawn(reap);
+                }
+            }
+            OnDrop::Reap => {
+                let exit = std::mem::replace(&mut self.exit, ExitWatch::Pidfd(None));
+                reap_once_exited(child, exit);
+            }
+            OnDrop::Leave => {}
         }
+    }
+}
+
+/// Reaps a child dropped while it runs, once it exits: a task on the current runtime waits for
+/// it with the child's own exit watch. Outside a runtime, or if the runtime shuts down first,
+/// the child is left to the end of this process.
+fn reap_once_exited(child: std::process::Child, exit: ExitWatch) {
+    let mut orphan = Child {
+        stdin: None,
+        stdout: None,
+        stderr: None,
+        child: Some(child),
+        exit,
+        status: None,
+        on_drop: OnDrop::Leave,
+    };
+    if crate::runtime::Handle::try_current().is_ok() {
+        drop(crate::spawn(async move {
+            let _ = orphan.wait().await;
+        }));
     }
 }
 
