@@ -102,3 +102,68 @@ async fn host_names_are_resolved_on_the_pool() {
     let listener = mini::net::TcpListener::bind("localhost:0").await.unwrap();
     assert!(listener.local_addr().unwrap().ip().is_loopback());
 }
+
+/// As in tokio, the runtime's thread name and start/stop callbacks apply to its blocking-pool
+/// threads too, on every flavor; a blocking thread's stop callback has run when the runtime's
+/// drop returns.
+#[test]
+fn blocking_threads_take_the_runtime_thread_name_and_callbacks_on_every_flavor() {
+    with_timeout(|| {
+        let builders: [(&str, fn() -> Builder); 3] = [
+            ("current-thread", Builder::new_current_thread),
+            ("multi-thread", || {
+                let mut builder = Builder::new_multi_thread();
+                builder.worker_threads(1);
+                builder
+            }),
+            ("thread-per-core", || {
+                let mut builder = Builder::new_thread_per_core();
+                builder.worker_threads(1);
+                builder
+            }),
+        ];
+        for (flavor, builder) in builders {
+            let started = Arc::new(AtomicUsize::new(0));
+            let stopped = Arc::new(AtomicUsize::new(0));
+            let (started_on, ran_on) = (Arc::new(std::sync::Mutex::new(Vec::new())), started.clone());
+            let runtime = builder()
+                .thread_name("hooked")
+                .on_thread_start({
+                    let (started, started_on) = (ran_on, started_on.clone());
+                    move || {
+                        started.fetch_add(1, SeqCst);
+                        started_on.lock().unwrap().push(std::thread::current().id());
+                    }
+                })
+                .on_thread_stop({
+                    let stopped = stopped.clone();
+                    move || {
+                        stopped.fetch_add(1, SeqCst);
+                    }
+                })
+                .build()
+                .unwrap();
+            let (name, job_thread) = runtime.block_on(async {
+                spawn_blocking(|| {
+                    (
+                        std::thread::current().name().map(String::from),
+                        std::thread::current().id(),
+                    )
+                })
+                .await
+                .unwrap()
+            });
+            assert_eq!(name.as_deref(), Some("hooked"), "{flavor}: the blocking thread's name");
+            assert!(
+                started_on.lock().unwrap().contains(&job_thread),
+                "{flavor}: on_thread_start ran on the blocking thread"
+            );
+            drop(runtime);
+            assert_eq!(
+                stopped.load(SeqCst),
+                started.load(SeqCst),
+                "{flavor}: every thread's on_thread_stop ran before drop returned"
+            );
+        }
+    });
+}

@@ -136,29 +136,36 @@ impl Builder {
         self
     }
 
-    /// The name of the runtime's threads (default `mini-worker`; blocking threads are
-    /// `mini-blocking`).
+    /// The name of the runtime's threads, its workers' and its blocking pool's (default
+    /// `mini-worker` and `mini-blocking`).
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         let name = name.into();
-        self.hooks.name = Arc::new(move || name.clone());
-        self
+        self.thread_name_fn(move || name.clone())
     }
 
-    /// Names each worker thread by calling `name`.
+    /// Names each of the runtime's threads (workers and blocking threads) by calling `name`.
     pub fn thread_name_fn(&mut self, name: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
-        self.hooks.name = Arc::new(name);
+        let name: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(name);
+        self.hooks.name = name.clone();
+        self.config.blocking_threads.name = name;
         self
     }
 
-    /// Runs `callback` on each worker thread when it starts, before it runs any task.
+    /// Runs `callback` on each of the runtime's threads (workers and blocking threads) when it
+    /// starts, before it runs any task or job.
     pub fn on_thread_start(&mut self, callback: impl Fn() + Send + Sync + 'static) -> &mut Self {
-        self.hooks.on_start = Some(Arc::new(callback));
+        let callback: Arc<dyn Fn() + Send + Sync> = Arc::new(callback);
+        self.hooks.on_start = Some(callback.clone());
+        self.config.blocking_threads.on_start = Some(callback);
         self
     }
 
-    /// Runs `callback` on each worker thread just before it exits.
+    /// Runs `callback` on each of the runtime's threads (workers and blocking threads) just
+    /// before it exits.
     pub fn on_thread_stop(&mut self, callback: impl Fn() + Send + Sync + 'static) -> &mut Self {
-        self.hooks.on_stop = Some(Arc::new(callback));
+        let callback: Arc<dyn Fn() + Send + Sync> = Arc::new(callback);
+        self.hooks.on_stop = Some(callback.clone());
+        self.config.blocking_threads.on_stop = Some(callback);
         self
     }
 
@@ -391,7 +398,7 @@ impl Builder {
                 "`pin_workers` pins the worker threads of a multi-threaded or thread-per-core runtime; \
                  a current-thread runtime has none (pin the thread that calls `block_on` instead)",
             )),
-            Flavor::CurrentThread => Scheduler::new_current_thread(self.config),
+            Flavor::CurrentThread => Scheduler::new_current_thread(self.config.clone()),
             Flavor::MultiThread | Flavor::ThreadPerCore => {
                 if self.config.start_paused {
                     return Err(io::Error::new(
@@ -413,7 +420,7 @@ impl Builder {
                 let per_core = self.flavor == Flavor::ThreadPerCore;
                 Scheduler::new_with_workers(
                     per_core,
-                    self.config,
+                    self.config.clone(),
                     workers,
                     cpus,
                     self.hooks.clone(),

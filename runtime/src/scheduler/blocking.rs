@@ -8,6 +8,7 @@
 //! The pool knows nothing of the runtime around it: the caller wraps the job so that it runs
 //! with its runtime entered, and hands over the [`JobOwner`] to tell when a job is done.
 
+use super::config::ThreadHooks;
 use super::task_queue::TaskQueue;
 use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use parking_lot::{Condvar, Mutex};
@@ -60,6 +61,9 @@ struct Pool {
     owned: OwnedTasks<Arc<Pool>>,
     max_threads: usize,
     keep_alive: Duration,
+    /// The runtime's `thread_name` and start/stop callbacks (as in tokio, blocking threads run
+    /// them too).
+    hooks: ThreadHooks,
     /// Jobs queued or running: while any is, paused time does not jump ahead (the job may be
     /// about to wake a task).
     active: AtomicUsize,
@@ -73,10 +77,13 @@ struct State {
     /// Threads that joined the pool without being its own (`count_this_thread`): shutdown waits
     /// for them too, but they run no queued job, so they do not count against `max_threads`.
     joined: usize,
+    /// Threads that left `threads` (they take no more jobs) and are running the `on_thread_stop`
+    /// callback: shutdown waits for them too, as tokio's joins its threads.
+    stopping: usize,
 }
 
 impl BlockingPool {
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration, hooks: ThreadHooks) -> BlockingPool {
         BlockingPool {
             pool: Arc::new(Pool {
                 state: Mutex::new(State {
@@ -84,12 +91,14 @@ impl BlockingPool {
                     threads: 0,
                     idle: 0,
                     joined: 0,
+                    stopping: 0,
                 }),
                 work: Condvar::new(),
                 exited: Condvar::new(),
                 owned: OwnedTasks::new(),
                 max_threads,
                 keep_alive,
+                hooks,
                 active: AtomicUsize::new(0),
             }),
         }
@@ -166,7 +175,7 @@ impl BlockingPool {
         // for itself.
         let this_thread = usize::from(self.joined_by_this_thread());
         let mut state = pool.state.lock();
-        while state.threads + state.joined > this_thread {
+        while state.threads + state.joined + state.stopping > this_thread {
             match deadline {
                 None => pool.exited.wait(&mut state),
                 Some(deadline) => {
@@ -205,7 +214,15 @@ impl Pool {
                 break;
             }
         }
+        // Out of `threads` in the same step as the decision to exit, so that a job queued
+        // from now on starts a thread of its own.
         state.threads -= 1;
+        state.stopping += 1;
+    }
+
+    /// A pool thread ended, its `on_thread_stop` callback included.
+    fn thread_stopped(&self) {
+        self.state.lock().stopping -= 1;
         self.exited.notify_all();
     }
 }
@@ -244,9 +261,10 @@ impl Schedule for Arc<Pool> {
         } else if state.threads < self.max_threads {
             state.threads += 1;
             let pool = self.clone();
-            let spawned = std::thread::Builder::new()
-                .name("mini-blocking".into())
-                .spawn(move || pool.run());
+            let stopped = pool.clone();
+            let spawned = self
+                .hooks
+                .spawn_and_then(move || pool.run(), move |()| stopped.thread_stopped());
             if spawned.is_err() {
                 // No thread now: the job waits for one of the running threads, if any.
                 state.threads -= 1;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Tunables, set through the runtime `Builder`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Config {
     /// Tasks run between two non-blocking checks of the reactor. 61, as in tokio: an
     /// `epoll_wait` costs about as much as a short poll, so this keeps its cost near 2 % of a
@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) poll_time_histogram: Option<HistogramConfig>,
     /// Shuffled scheduling (`shuffle.rs`); `None`: the usual order.
     pub(crate) shuffle: Option<ShuffleConfig>,
+    /// What the blocking pool's threads are named and run when they start and stop.
+    pub(crate) blocking_threads: ThreadHooks,
 }
 
 /// The seed of a shuffled scheduler, and whether it keeps its whole decision log.
@@ -47,7 +49,11 @@ impl ShuffleConfig {
 impl Config {
     /// The blocking pool `Builder` configured: `max_blocking_threads`, `thread_keep_alive`.
     pub(crate) fn new_blocking_pool(&self) -> super::blocking::BlockingPool {
-        super::blocking::BlockingPool::new(self.max_blocking_threads, self.blocking_keep_alive)
+        super::blocking::BlockingPool::new(
+            self.max_blocking_threads,
+            self.blocking_keep_alive,
+            self.blocking_threads.clone(),
+        )
     }
 }
 
@@ -61,13 +67,15 @@ impl Default for Config {
             blocking_keep_alive: super::blocking::DEFAULT_KEEP_ALIVE,
             poll_time_histogram: None,
             shuffle: None,
+            blocking_threads: ThreadHooks::named("mini-blocking"),
         }
     }
 }
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
-/// What the runtime's worker threads are named and run when they start and stop.
+/// What a runtime's threads (its workers, its blocking pool's) are named and run when they
+/// start and stop.
 #[derive(Clone)]
 pub(crate) struct ThreadHooks {
     pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
@@ -81,6 +89,15 @@ impl ThreadHooks {
         &self,
         body: impl FnOnce() -> T + Send + 'static,
     ) -> io::Result<std::thread::JoinHandle<T>> {
+        self.spawn_and_then(body, |output| output)
+    }
+
+    /// `spawn`, then `after` with `body`'s output once the stop callback has returned.
+    pub(crate) fn spawn_and_then<T, U: Send + 'static>(
+        &self,
+        body: impl FnOnce() -> T + Send + 'static,
+        after: impl FnOnce(T) -> U + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<U>> {
         let hooks = self.clone();
         std::thread::Builder::new().name((self.name)()).spawn(move || {
             if let Some(on_start) = &hooks.on_start {
@@ -90,18 +107,31 @@ impl ThreadHooks {
             if let Some(on_stop) = &hooks.on_stop {
                 on_stop();
             }
-            output
+            after(output)
         })
+    }
+}
+
+impl ThreadHooks {
+    /// Threads named `name`, with no callbacks.
+    pub(crate) fn named(name: &'static str) -> ThreadHooks {
+        ThreadHooks {
+            name: Arc::new(move || name.to_owned()),
+            on_start: None,
+            on_stop: None,
+        }
     }
 }
 
 impl Default for ThreadHooks {
     fn default() -> Self {
-        ThreadHooks {
-            name: Arc::new(|| "mini-worker".to_owned()),
-            on_start: None,
-            on_stop: None,
-        }
+        ThreadHooks::named("mini-worker")
+    }
+}
+
+impl std::fmt::Debug for ThreadHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadHooks").finish_non_exhaustive()
     }
 }
 

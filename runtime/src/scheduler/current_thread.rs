@@ -112,7 +112,8 @@ impl RunsCore for CurrentThread {
 impl CurrentThread {
     pub(crate) fn new(config: Config) -> std::io::Result<Arc<CurrentThread>> {
         let stats = Arc::new(SchedulerStats::new(1, config.poll_time_histogram));
-        CurrentThread::new_worker(config, 0, stats, Arc::new(config.new_blocking_pool()))
+        let blocking = Arc::new(config.new_blocking_pool());
+        CurrentThread::new_worker(config, 0, stats, blocking)
     }
 
     /// Worker `index` of a thread-per-core runtime (or, `index` 0 and a pool of its own, a

@@ -86,7 +86,7 @@ impl ThreadPerCore {
         let stats = Arc::new(SchedulerStats::new(workers, config.poll_time_histogram));
         let blocking = Arc::new(config.new_blocking_pool());
         let workers = (0..workers)
-            .map(|index| CurrentThread::new_worker(config, index, stats.clone(), blocking.clone()))
+            .map(|index| CurrentThread::new_worker(config.clone(), index, stats.clone(), blocking.clone()))
             .collect::<io::Result<Box<[_]>>>()?;
         let handle = Arc::new(ThreadPerCore {
             shuffles: workers
