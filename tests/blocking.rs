@@ -109,7 +109,8 @@ async fn host_names_are_resolved_on_the_pool() {
 #[test]
 fn blocking_threads_take_the_runtime_thread_name_and_callbacks_on_every_flavor() {
     with_timeout(|| {
-        let builders: [(&str, fn() -> Builder); 3] = [
+        type MakeBuilder = fn() -> Builder;
+        let builders: [(&str, MakeBuilder); 3] = [
             ("current-thread", Builder::new_current_thread),
             ("multi-thread", || {
                 let mut builder = Builder::new_multi_thread();
