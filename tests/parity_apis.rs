@@ -1,7 +1,7 @@
 //! tokio APIs that tokio code reaches for, on mini: `Interval::reset_*`,
-//! `Runtime::shutdown_background`, `Runtime::spawn_blocking`, a runtime id, and the socket
-//! options (`linger`, `tos`, `tclass_v6`, the UDP multicast getters), checked against tokio's
-//! documented behaviour.
+//! `Runtime::shutdown_background`, `Runtime::spawn_blocking`, a runtime id, the socket
+//! options (`linger`, `tos`, `tclass_v6`, the UDP multicast getters), and `Builder::enable_*`,
+//! checked against tokio's documented behaviour.
 
 mod common;
 
@@ -115,5 +115,30 @@ fn udp_multicast_getters_read_back_the_setters() {
             v6.set_multicast_loop_v6(false).unwrap();
             assert!(!v6.multicast_loop_v6().unwrap());
         })
+    });
+}
+
+/// `enable_all`, `enable_io` and `enable_time` change nothing (I/O and timers are always on),
+/// so that tokio's usual builder line compiles and runs on every flavor.
+#[test]
+fn builder_enable_calls_keep_io_and_timers_on_every_flavor() {
+    with_timeout(|| {
+        let builders = [
+            Builder::new_current_thread().enable_all().build().unwrap(),
+            Builder::new_multi_thread().enable_io().enable_time().build().unwrap(),
+            Builder::new_thread_per_core().enable_all().build().unwrap(),
+        ];
+        for runtime in builders {
+            runtime.block_on(async {
+                mini::time::sleep(Duration::from_millis(1)).await;
+                let (listener, addr) = bind_loopback().await;
+                let (client, accepted) = futures::join!(TcpStream::connect(addr), listener.accept());
+                let (mut client, mut server) = (client.unwrap(), accepted.unwrap().0);
+                client.write_all(b"on").await.unwrap();
+                let mut got = [0u8; 2];
+                server.read_exact(&mut got).await.unwrap();
+                assert_eq!(&got, b"on");
+            });
+        }
     });
 }

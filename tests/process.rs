@@ -117,6 +117,19 @@ fn a_dropped_child_is_reaped_once_it_exits_on_every_flavor() {
 }
 
 #[test]
+fn envs_sets_each_variable() {
+    run(|| async {
+        let output = Command::new("sh")
+            .args(["-c", "echo \"$MINI_A-$MINI_B\""])
+            .envs([("MINI_A", "one"), ("MINI_B", "two")])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(output.stdout, b"one-two\n");
+    })
+}
+
+#[test]
 fn a_missing_program_is_not_found() {
     run(|| async {
         let error = Command::new("/nonexistent/mini-test-program")

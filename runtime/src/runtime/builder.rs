@@ -169,6 +169,27 @@ impl Builder {
         self
     }
 
+    /// Does nothing: the reactor and the timers are always on in mini. Here so that tokio's
+    /// `Builder::new_multi_thread().enable_all().build()` ports unchanged.
+    ///
+    /// ```
+    /// let rt = mini_runtime::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    /// rt.block_on(mini_runtime::time::sleep(std::time::Duration::from_millis(1)));
+    /// ```
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Does nothing: the reactor is always on (see [`enable_all`](Builder::enable_all)).
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Does nothing: the timers are always on (see [`enable_all`](Builder::enable_all)).
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
     /// How many tasks run between two checks of the reactor for ready I/O (default 61). Lower
     /// values make I/O wait less behind busy tasks; higher ones spend fewer syscalls.
     ///
