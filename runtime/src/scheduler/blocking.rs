@@ -8,8 +8,8 @@
 //! The pool knows nothing of the runtime around it: the caller wraps the job so that it runs
 //! with its runtime entered, and hands over the [`JobOwner`] to tell when a job is done.
 
-use super::config::ThreadHooks;
 use super::task_queue::TaskQueue;
+use super::thread_hooks::ThreadHooks;
 use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;

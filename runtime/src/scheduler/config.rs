@@ -1,7 +1,9 @@
-//! How a scheduler is configured: the tunables the runtime `Builder` sets, and what the
-//! runtime's own threads are named and run when they start and stop.
+//! How a scheduler is configured: the tunables the runtime `Builder` sets (the threads' names
+//! and callbacks among them, `thread_hooks.rs`), and how worker threads report that they
+//! started.
 
 use super::stats::HistogramConfig;
+use super::thread_hooks::ThreadHooks;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,69 +71,6 @@ impl Default for Config {
             shuffle: None,
             blocking_threads: ThreadHooks::named("mini-blocking"),
         }
-    }
-}
-
-type Callback = Arc<dyn Fn() + Send + Sync>;
-
-/// What a runtime's threads (its workers, its blocking pool's) are named and run when they
-/// start and stop.
-#[derive(Clone)]
-pub(crate) struct ThreadHooks {
-    pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
-    pub(crate) on_start: Option<Callback>,
-    pub(crate) on_stop: Option<Callback>,
-}
-
-impl ThreadHooks {
-    /// Starts a thread that runs `body` between the start and stop callbacks.
-    pub(crate) fn spawn<T: Send + 'static>(
-        &self,
-        body: impl FnOnce() -> T + Send + 'static,
-    ) -> io::Result<std::thread::JoinHandle<T>> {
-        self.spawn_and_then(body, |output| output)
-    }
-
-    /// `spawn`, then `after` with `body`'s output once the stop callback has returned.
-    pub(crate) fn spawn_and_then<T, U: Send + 'static>(
-        &self,
-        body: impl FnOnce() -> T + Send + 'static,
-        after: impl FnOnce(T) -> U + Send + 'static,
-    ) -> io::Result<std::thread::JoinHandle<U>> {
-        let hooks = self.clone();
-        std::thread::Builder::new().name((self.name)()).spawn(move || {
-            if let Some(on_start) = &hooks.on_start {
-                on_start();
-            }
-            let output = body();
-            if let Some(on_stop) = &hooks.on_stop {
-                on_stop();
-            }
-            after(output)
-        })
-    }
-}
-
-impl ThreadHooks {
-    /// Threads named `name`, with no callbacks.
-    pub(crate) fn named(name: &'static str) -> ThreadHooks {
-        ThreadHooks {
-            name: Arc::new(move || name.to_owned()),
-            on_start: None,
-            on_stop: None,
-        }
-    }
-}
-
-impl Default for ThreadHooks {
-    fn default() -> Self {
-        ThreadHooks::named("mini-worker")
-    }
-}
-
-impl std::fmt::Debug for ThreadHooks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ThreadHooks").finish_non_exhaustive()
     }
 }
 

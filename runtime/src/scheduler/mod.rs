@@ -25,12 +25,14 @@ mod multi_thread;
 pub(crate) mod stall_report;
 pub(crate) mod stats;
 mod task_queue;
+mod thread_hooks;
 mod thread_per_core;
 pub(crate) mod watchdog;
 
-pub(crate) use config::{Config, ShuffleConfig, ThreadHooks, WorkerStarts};
+pub(crate) use config::{Config, ShuffleConfig, WorkerStarts};
 pub(crate) use drivers::Drivers;
 use stats::SchedulerStats;
+pub(crate) use thread_hooks::ThreadHooks;
 
 use self::blocking::JobOwner;
 use self::current_thread::CurrentThread;
