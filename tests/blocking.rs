@@ -136,12 +136,7 @@ fn blocking_threads_take_the_runtime_thread_name_and_callbacks_on_every_flavor()
                         started_on.lock().unwrap().push(std::thread::current().id());
                     }
                 })
-                .on_thread_stop({
-                    let stopped = stopped.clone();
-                    move || {
-                        stopped.fetch_add(1, SeqCst);
-                    }
-                })
+                .on_thread_stop(counting_callback(&stopped))
                 .build()
                 .unwrap();
             let (name, job_thread) = runtime.block_on(async {

@@ -283,12 +283,7 @@ fn thread_hooks_run_once_per_worker_and_thread_name_fn_names_each_worker() {
                     start_names.lock().unwrap().push(this_thread());
                 }
             })
-            .on_thread_stop({
-                let stopped = stopped.clone();
-                move || {
-                    stopped.fetch_add(1, SeqCst);
-                }
-            })
+            .on_thread_stop(counting_callback(&stopped))
             .build()
             .unwrap();
         assert_eq!(named.load(SeqCst), 3, "thread_name_fn is called once per worker");

@@ -58,6 +58,19 @@ fn a_mebibyte_through_cat_needs_both_pipes_to_wait_and_arrives_intact() {
     })
 }
 
+/// Whether process `pid` is gone (reaped) within about 10 s: a zombie still answers
+/// `kill(pid, 0)`, a reaped process fails it with `ESRCH`.
+async fn reaped(pid: libc::pid_t) -> bool {
+    for _ in 0..10_000 {
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        if unsafe { libc::kill(pid, 0) } == -1 {
+            return true;
+        }
+        mini::time::sleep(Duration::from_millis(1)).await;
+    }
+    false
+}
+
 #[test]
 fn kill_ends_a_child_and_wait_reports_the_signal() {
     run(|| async {
@@ -79,15 +92,7 @@ fn dropping_a_kill_on_drop_child_kills_and_reaps_it() {
         let child = Command::new("sleep").arg("30").kill_on_drop(true).spawn().unwrap();
         let pid = child.id().unwrap() as libc::pid_t;
         drop(child);
-        // Gone once reaped: kill(pid, 0) fails with ESRCH (bounded wait, ~10 s).
-        for _ in 0..10_000 {
-            // SAFETY: kill with signal 0 only checks that the process exists.
-            if unsafe { libc::kill(pid, 0) } == -1 {
-                return;
-            }
-            mini::time::sleep(Duration::from_millis(1)).await;
-        }
-        panic!("the child {pid} outlived its kill-on-drop Child");
+        assert!(reaped(pid).await, "the child {pid} outlived its kill-on-drop Child");
     })
 }
 
@@ -101,16 +106,7 @@ fn a_dropped_child_is_reaped_once_it_exits_on_every_flavor() {
                 let child = Command::new("sleep").arg("0.05").spawn().unwrap();
                 let pid = child.id().unwrap() as libc::pid_t;
                 drop(child);
-                // A zombie still answers kill(pid, 0); a reaped child fails with ESRCH
-                // (bounded wait, ~10 s).
-                for _ in 0..10_000 {
-                    // SAFETY: kill with signal 0 only checks that the process exists.
-                    if unsafe { libc::kill(pid, 0) } == -1 {
-                        return;
-                    }
-                    mini::time::sleep(Duration::from_millis(1)).await;
-                }
-                panic!("{flavor}: the dropped child {pid} was never reaped");
+                assert!(reaped(pid).await, "{flavor}: the dropped child {pid} was never reaped");
             });
         }
     });

@@ -81,18 +81,8 @@ fn drop_full_runtime(flavor: &str, builder: &mut Builder, workers: usize) {
     let stopped = Arc::new(AtomicUsize::new(0));
     let runtime = builder
         .thread_name(THREAD_NAME)
-        .on_thread_start({
-            let threads_started = threads_started.clone();
-            move || {
-                threads_started.fetch_add(1, SeqCst);
-            }
-        })
-        .on_thread_stop({
-            let stopped = stopped.clone();
-            move || {
-                stopped.fetch_add(1, SeqCst);
-            }
-        })
+        .on_thread_start(counting_callback(&threads_started))
+        .on_thread_stop(counting_callback(&stopped))
         .build()
         .unwrap();
     fill(&runtime, &drops);

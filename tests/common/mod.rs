@@ -324,6 +324,14 @@ pub fn ensure_fd_limit(wanted: u64) {
     );
 }
 
+/// A thread callback (`on_thread_start`, `on_thread_stop`) that counts its calls in `calls`.
+pub fn counting_callback(calls: &Arc<AtomicUsize>) -> impl Fn() + Send + Sync + 'static {
+    let calls = calls.clone();
+    move || {
+        calls.fetch_add(1, SeqCst);
+    }
+}
+
 /// A current-thread runtime: most tests check behaviour that is easiest to pin down with every
 /// task on one thread (`tests/multi_thread.rs` covers the multi-threaded flavor).
 pub fn current_thread_runtime() -> std::io::Result<mini::Runtime> {

@@ -174,7 +174,7 @@ impl Builder {
     ///
     /// ```
     /// let rt = mini_runtime::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    /// rt.block_on(mini_runtime::time::sleep(std::time::Duration::from_millis(1)));
+    /// rt.block_on(async { mini_runtime::time::sleep(std::time::Duration::from_millis(1)).await });
     /// ```
     pub fn enable_all(&mut self) -> &mut Self {
         self
