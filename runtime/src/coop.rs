@@ -81,12 +81,7 @@ pub(crate) fn unbudgeted<R>(f: impl FnOnce() -> R) -> R {
 #[cold]
 #[inline(never)]
 fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
-    let waker = cx.waker();
-    if is_running_task(waker) {
-        crate::defer::defer_once(waker);
-    } else {
-        waker.wake_by_ref();
-    }
+    give_up(cx.waker(), crate::defer::defer_once);
     if let Some(counter) = FORCED_YIELDS.get() {
         // SAFETY: the guard that stored the pointer borrows the counter, and is still alive:
         // it restores the previous pointer when dropped. Only this thread writes the counter.
@@ -103,18 +98,19 @@ fn forced_yield(cx: &mut Context<'_>) -> Poll<()> {
 /// scheduler cannot turn the reactor until the poll returns.
 #[inline]
 pub(crate) fn give_up_turn(waker: &Waker) {
-    if is_running_task(waker) {
-        crate::defer::defer(waker);
+    give_up(waker, crate::defer::defer);
+}
+
+/// `give_up_turn`, deferring the running task's own waker with `defer`.
+#[inline(always)]
+fn give_up(waker: &Waker, defer: impl FnOnce(&Waker)) {
+    // A task's waker points at its header, as `poll_task` records the running one.
+    let is_running_task = current_task().is_some_and(|task| ptr::eq(waker.data(), task.as_ptr()));
+    if is_running_task {
+        defer(waker);
     } else {
         waker.wake_by_ref();
     }
-}
-
-/// Whether `waker` is the waker of the task being polled on this thread.
-#[inline]
-fn is_running_task(waker: &Waker) -> bool {
-    // A task's waker points at its header, as `poll_task` records the running one.
-    current_task().is_some_and(|task| ptr::eq(waker.data(), task.as_ptr()))
 }
 
 /// Runs `poll`, the poll of the task whose header is `task`, with a fresh budget (or none, for

@@ -5,7 +5,7 @@ use super::Runtime;
 use crate::context;
 use crate::scheduler::stall_report::StallReport;
 use crate::scheduler::watchdog::{StallConfig, Watchdog};
-use crate::scheduler::{Config, Scheduler, ThreadHooks};
+use crate::scheduler::{Config, Scheduler};
 use crate::signal::SignalKind;
 use std::fmt;
 use std::io;
@@ -36,7 +36,6 @@ pub struct Builder {
     flavor: Flavor,
     config: Config,
     worker_threads: Option<usize>,
-    hooks: ThreadHooks,
     stall: StallConfig,
     dump_on_signal: Option<SignalKind>,
     pin_workers: bool,
@@ -89,7 +88,6 @@ impl Builder {
             flavor,
             config: Config::default(),
             worker_threads: None,
-            hooks: ThreadHooks::default(),
             stall: StallConfig::default(),
             dump_on_signal: None,
             pin_workers: false,
@@ -145,27 +143,21 @@ impl Builder {
 
     /// Names each of the runtime's threads (workers and blocking threads) by calling `name`.
     pub fn thread_name_fn(&mut self, name: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
-        let name: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(name);
-        self.hooks.name = name.clone();
-        self.config.blocking_threads.name = name;
+        self.config.threads.name = Some(Arc::new(name));
         self
     }
 
     /// Runs `callback` on each of the runtime's threads (workers and blocking threads) when it
     /// starts, before it runs any task or job.
     pub fn on_thread_start(&mut self, callback: impl Fn() + Send + Sync + 'static) -> &mut Self {
-        let callback: Arc<dyn Fn() + Send + Sync> = Arc::new(callback);
-        self.hooks.on_start = Some(callback.clone());
-        self.config.blocking_threads.on_start = Some(callback);
+        self.config.threads.on_start = Some(Arc::new(callback));
         self
     }
 
     /// Runs `callback` on each of the runtime's threads (workers and blocking threads) just
     /// before it exits.
     pub fn on_thread_stop(&mut self, callback: impl Fn() + Send + Sync + 'static) -> &mut Self {
-        let callback: Arc<dyn Fn() + Send + Sync> = Arc::new(callback);
-        self.hooks.on_stop = Some(callback.clone());
-        self.config.blocking_threads.on_stop = Some(callback);
+        self.config.threads.on_stop = Some(Arc::new(callback));
         self
     }
 
@@ -439,14 +431,7 @@ impl Builder {
                 };
                 // Each worker thread drives the runtime for its whole life.
                 let per_core = self.flavor == Flavor::ThreadPerCore;
-                Scheduler::new_with_workers(
-                    per_core,
-                    self.config.clone(),
-                    workers,
-                    cpus,
-                    self.hooks.clone(),
-                    context::enter_runtime,
-                )
+                Scheduler::new_with_workers(per_core, self.config.clone(), workers, cpus, context::enter_runtime)
             }
         }
     }

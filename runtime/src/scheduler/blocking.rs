@@ -9,7 +9,7 @@
 //! with its runtime entered, and hands over the [`JobOwner`] to tell when a job is done.
 
 use super::task_queue::TaskQueue;
-use super::thread_hooks::ThreadHooks;
+use super::thread_hooks::{ThreadHooks, BLOCKING_THREAD};
 use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
@@ -262,9 +262,9 @@ impl Schedule for Arc<Pool> {
             state.threads += 1;
             let pool = self.clone();
             let stopped = pool.clone();
-            let spawned = self
-                .hooks
-                .spawn_and_then(move || pool.run(), move |()| stopped.thread_stopped());
+            let spawned =
+                self.hooks
+                    .spawn_and_then(BLOCKING_THREAD, move || pool.run(), move |()| stopped.thread_stopped());
             if spawned.is_err() {
                 // No thread now: the job waits for one of the running threads, if any.
                 state.threads -= 1;

@@ -28,8 +28,9 @@ pub(crate) struct Config {
     pub(crate) poll_time_histogram: Option<HistogramConfig>,
     /// Shuffled scheduling (`shuffle.rs`); `None`: the usual order.
     pub(crate) shuffle: Option<ShuffleConfig>,
-    /// What the blocking pool's threads are named and run when they start and stop.
-    pub(crate) blocking_threads: ThreadHooks,
+    /// What the runtime's threads (workers, blocking pool) are named and run when they start
+    /// and stop.
+    pub(crate) threads: ThreadHooks,
 }
 
 /// The seed of a shuffled scheduler, and whether it keeps its whole decision log.
@@ -54,7 +55,7 @@ impl Config {
         super::blocking::BlockingPool::new(
             self.max_blocking_threads,
             self.blocking_keep_alive,
-            self.blocking_threads.clone(),
+            self.threads.clone(),
         )
     }
 }
@@ -69,7 +70,7 @@ impl Default for Config {
             blocking_keep_alive: super::blocking::DEFAULT_KEEP_ALIVE,
             poll_time_histogram: None,
             shuffle: None,
-            blocking_threads: ThreadHooks::named("mini-blocking"),
+            threads: ThreadHooks::default(),
         }
     }
 }

@@ -32,7 +32,7 @@ pub(crate) mod watchdog;
 pub(crate) use config::{Config, ShuffleConfig, WorkerStarts};
 pub(crate) use drivers::Drivers;
 use stats::SchedulerStats;
-pub(crate) use thread_hooks::ThreadHooks;
+pub(crate) use thread_hooks::WORKER_THREAD;
 
 use self::blocking::JobOwner;
 use self::current_thread::CurrentThread;
@@ -63,20 +63,13 @@ pub(crate) enum SpawnLocalError {
 }
 
 /// Readies this thread to block in `block_in_place`: a multi-threaded worker gives its core to
-/// a new thread (`MultiThread::hand_off_core`). `Err` if the thread runs a scheduler's tasks
+/// a new thread (`MultiThread::hand_off_core`). `false` if the thread runs a scheduler's tasks
 /// that cannot move (a current-thread runtime's, a thread-per-core worker's), which blocking it
 /// would stop.
-pub(crate) fn prepare_to_block() -> Result<(), ()> {
-    if current_core::running().0.is_null() {
-        // No scheduler runs tasks here (a blocking job, the thread inside a multi-threaded
-        // runtime's `block_on`, a thread of the user's): blocking stops nothing.
-        return Ok(());
-    }
-    if multi_thread::hand_off_this_worker() {
-        Ok(())
-    } else {
-        Err(())
-    }
+pub(crate) fn prepare_to_block() -> bool {
+    // No core here (a blocking job, the thread inside a multi-threaded runtime's `block_on`, a
+    // thread of the user's): blocking stops nothing.
+    current_core::running().0.is_null() || multi_thread::hand_off_this_worker()
 }
 
 /// Runs `$body` with `$flavor` bound to the scheduler, whichever its flavor (each flavor has the
@@ -104,15 +97,14 @@ impl Scheduler {
         config: Config,
         workers: usize,
         cpus: Option<Vec<usize>>,
-        hooks: ThreadHooks,
         enter: impl Fn(Scheduler) -> G + Send + Sync + 'static,
     ) -> io::Result<Scheduler> {
         Ok(if per_core {
             let enter = move |scheduler: &Arc<ThreadPerCore>| enter(Scheduler::ThreadPerCore(scheduler.clone()));
-            Scheduler::ThreadPerCore(ThreadPerCore::new(config, workers, cpus, hooks, enter)?)
+            Scheduler::ThreadPerCore(ThreadPerCore::new(config, workers, cpus, enter)?)
         } else {
             let enter = move |scheduler: &Arc<MultiThread>| enter(Scheduler::MultiThread(scheduler.clone()));
-            Scheduler::MultiThread(MultiThread::new(config, workers, cpus, hooks, enter)?)
+            Scheduler::MultiThread(MultiThread::new(config, workers, cpus, enter)?)
         })
     }
 

@@ -257,7 +257,7 @@ impl WorkerStats {
     pub(crate) fn hand_over_poll(&self) {
         let seq = self.poll_seq.load(Relaxed);
         if seq & 1 == 1 {
-            self.poll_seq.store(seq + 1, Release);
+            self.end_poll(seq);
         }
     }
 

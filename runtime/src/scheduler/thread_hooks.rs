@@ -1,37 +1,49 @@
 //! What a runtime's threads (its workers, its blocking pool's) are named and run when they start
-//! and stop: the `Builder`'s `thread_name` and `on_thread_start/stop`, as in tokio.
+//! and stop: the `Builder`'s `thread_name` and `on_thread_start/stop`, as in tokio, for both.
 
 use std::io;
 use std::sync::Arc;
 
+/// The name of a worker thread, unless the `Builder` names the runtime's threads.
+pub(crate) const WORKER_THREAD: &str = "mini-worker";
+/// The name of a blocking-pool thread, unless the `Builder` names the runtime's threads.
+pub(crate) const BLOCKING_THREAD: &str = "mini-blocking";
+
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
-/// What a runtime's threads (its workers, its blocking pool's) are named and run when they
-/// start and stop.
-#[derive(Clone)]
+/// What a runtime's threads are named and run when they start and stop.
+#[derive(Clone, Default)]
 pub(crate) struct ThreadHooks {
-    pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
+    /// `None`: each kind of thread keeps its own name (`WORKER_THREAD`, `BLOCKING_THREAD`).
+    pub(crate) name: Option<Arc<dyn Fn() -> String + Send + Sync>>,
     pub(crate) on_start: Option<Callback>,
     pub(crate) on_stop: Option<Callback>,
 }
 
 impl ThreadHooks {
-    /// Starts a thread that runs `body` between the start and stop callbacks.
+    /// Starts a thread (named `default_name` unless the runtime's threads are named) that runs
+    /// `body` between the start and stop callbacks.
     pub(crate) fn spawn<T: Send + 'static>(
         &self,
+        default_name: &'static str,
         body: impl FnOnce() -> T + Send + 'static,
     ) -> io::Result<std::thread::JoinHandle<T>> {
-        self.spawn_and_then(body, |output| output)
+        self.spawn_and_then(default_name, body, |output| output)
     }
 
     /// `spawn`, then `after` with `body`'s output once the stop callback has returned.
     pub(crate) fn spawn_and_then<T, U: Send + 'static>(
         &self,
+        default_name: &'static str,
         body: impl FnOnce() -> T + Send + 'static,
         after: impl FnOnce(T) -> U + Send + 'static,
     ) -> io::Result<std::thread::JoinHandle<U>> {
+        let name = self
+            .name
+            .as_ref()
+            .map_or_else(|| default_name.to_owned(), |name| name());
         let hooks = self.clone();
-        std::thread::Builder::new().name((self.name)()).spawn(move || {
+        std::thread::Builder::new().name(name).spawn(move || {
             if let Some(on_start) = &hooks.on_start {
                 on_start();
             }
@@ -41,23 +53,6 @@ impl ThreadHooks {
             }
             after(output)
         })
-    }
-}
-
-impl ThreadHooks {
-    /// Threads named `name`, with no callbacks.
-    pub(crate) fn named(name: &'static str) -> ThreadHooks {
-        ThreadHooks {
-            name: Arc::new(move || name.to_owned()),
-            on_start: None,
-            on_stop: None,
-        }
-    }
-}
-
-impl Default for ThreadHooks {
-    fn default() -> Self {
-        ThreadHooks::named("mini-worker")
     }
 }
 

@@ -38,7 +38,7 @@ use super::blocking::{BlockingPool, JobOwner};
 use super::current_core;
 use super::current_thread::CurrentThread;
 use super::stats::SchedulerStats;
-use super::{Config, ThreadHooks, WorkerStarts};
+use super::{Config, WorkerStarts, WORKER_THREAD};
 use crate::task::{JoinHandle, SpawnSite};
 use crate::time::timers::TimerDriver;
 use crate::util::shuffle::Shuffle;
@@ -80,11 +80,11 @@ impl ThreadPerCore {
         config: Config,
         workers: usize,
         cpus: Option<Vec<usize>>,
-        hooks: ThreadHooks,
         enter: impl Fn(&Arc<ThreadPerCore>) -> G + Send + Sync + 'static,
     ) -> io::Result<Arc<ThreadPerCore>> {
         let stats = Arc::new(SchedulerStats::new(workers, config.poll_time_histogram));
         let blocking = Arc::new(config.new_blocking_pool());
+        let hooks = config.threads.clone();
         let workers = (0..workers)
             .map(|index| CurrentThread::new_worker(config.clone(), index, stats.clone(), blocking.clone()))
             .collect::<io::Result<Box<[_]>>>()?;
@@ -123,7 +123,7 @@ impl ThreadPerCore {
                     runtime.blocking.shutdown(timeout);
                 }
             };
-            match hooks.spawn(body) {
+            match hooks.spawn(WORKER_THREAD, body) {
                 Ok(thread) => handle.threads.lock().push(thread),
                 Err(error) => return Err(handle.stop_after_failed_start(error)),
             }

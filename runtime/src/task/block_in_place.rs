@@ -62,7 +62,7 @@ where
              `JoinHandle` instead"
         );
     }
-    if prepare_to_block().is_err() {
+    if !prepare_to_block() {
         panic!(
             "`block_in_place` can only be called on a multi-threaded runtime: this thread runs a \
              current-thread runtime or a thread-per-core worker, whose other tasks cannot move to \

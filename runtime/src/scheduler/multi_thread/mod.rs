@@ -58,7 +58,7 @@ use self::park::Parker;
 use super::blocking::JobOwner;
 use super::inject::Inject;
 use super::stats::SchedulerStats;
-use super::{Config, Drivers, ThreadHooks};
+use super::{Config, Drivers};
 use crate::loom::AtomicU64;
 use crate::reactor::Driver;
 use crate::task::OwnedTasks;
@@ -110,9 +110,8 @@ pub(crate) struct MultiThread {
     pub(crate) stats: SchedulerStats,
     /// Each worker's `Shuffle` (empty with shuffle off), for `Handle::schedule_hash`.
     pub(super) shuffles: Box<[Arc<Shuffle>]>,
-    /// How a worker thread starts: its name and callbacks, the CPU of each worker (if pinned),
-    /// and what it enters first; kept for the threads `block_in_place` starts.
-    hooks: ThreadHooks,
+    /// How a worker thread starts (besides `config.threads`): the CPU of each worker (if
+    /// pinned), and what it enters first; kept for the threads `block_in_place` starts.
     cpus: Option<Vec<usize>>,
     enter: EnterWorker,
     config: Config,

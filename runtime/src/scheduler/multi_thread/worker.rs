@@ -13,7 +13,7 @@ use crate::loom::AtomicU64;
 use crate::scheduler::current_core::{self, RunsCore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::stats::{BusyClock, SchedulerStats, WorkerStats};
-use crate::scheduler::{Config, Drivers, ThreadHooks, WorkerStarts};
+use crate::scheduler::{Config, Drivers, WorkerStarts, WORKER_THREAD};
 use crate::task::{new_task, JoinHandle, Notified, OwnedTasks, Schedule, SpawnSite, Task};
 use crate::util::rng::Rng;
 use crate::util::shuffle::{self, Choice, Shuffle};
@@ -179,7 +179,6 @@ impl MultiThread {
         config: Config,
         workers: usize,
         cpus: Option<Vec<usize>>,
-        hooks: ThreadHooks,
         enter: impl Fn(&Arc<MultiThread>) -> G + Send + Sync + 'static,
     ) -> io::Result<Arc<MultiThread>> {
         let (drivers, driver) = Drivers::new(&config, Arc::new(config.new_blocking_pool()))?;
@@ -212,7 +211,6 @@ impl MultiThread {
             drivers,
             stats: SchedulerStats::new(workers, config.poll_time_histogram),
             shuffles,
-            hooks,
             cpus,
             enter: Box::new(move |handle| Box::new(enter(handle))),
             config,
@@ -244,7 +242,7 @@ impl MultiThread {
     ) -> io::Result<std::thread::JoinHandle<()>> {
         let handle = self.clone();
         let cpu = self.cpus.as_ref().map(|cpus| cpus[index]);
-        self.hooks.spawn(move || {
+        self.config.threads.spawn(WORKER_THREAD, move || {
             if start(cpu) {
                 if let Some(core) = core() {
                     let _entered = (handle.enter)(&handle);
